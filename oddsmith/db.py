@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import peewee as pw
+from pymysql.constants import CLIENT
 from playhouse.db_url import connect as connect_url
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,8 @@ class Lease(Model):
     owner = pw.CharField(max_length=64, null=True)
     fence = pw.BigIntegerField(default=0)
     expires_at = pw.DoubleField(default=0.0)
+    # False once the resource needs no owner (settled, voided, stopped).
+    active = pw.BooleanField(default=True, index=True)
 
 
 class Worker(Model):
@@ -210,7 +213,11 @@ def open_database(url: str, create: bool = True) -> pw.Database:
             timeout=15,
         )
     else:
-        db = connect_url(url, charset="utf8mb4", autocommit=True)
+        # FOUND_ROWS makes an UPDATE report the rows it matched, not only the
+        # rows it changed, as the fencing and balance guards rely on.
+        db = connect_url(
+            url, charset="utf8mb4", autocommit=True, client_flag=CLIENT.FOUND_ROWS
+        )
     database.initialize(db)
     db.connect(reuse_if_open=True)
     if create:

@@ -1,0 +1,1 @@
+"""HTTP services: authentication and the game API (Falcon apps for gunicorn)."""

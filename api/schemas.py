@@ -1,0 +1,85 @@
+"""Request bodies, validated before any logic runs.
+
+Each schema refuses unknown fields; integers are checked strictly, so ``1.5``,
+``"10"``, ``1e999``, NaN and Infinity are refused as stakes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+# One hundred million in cents caps every amount well inside 64 bits.
+Cents = Annotated[int, Meta(ge=0, le=10_000_000_000)]
+PositiveCents = Annotated[int, Meta(ge=1, le=10_000_000_000)]
+Id = Annotated[int, Meta(ge=1, le=2**53)]
+OddsText = Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,3}\.[0-9]{2}$")]
+Username = Annotated[str, Meta(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+# Length rules only, no composition rules (NIST SP 800-63B).
+Password = Annotated[str, Meta(min_length=10, max_length=128)]
+Text = Annotated[str, Meta(min_length=1, max_length=200)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=100)]
+OutcomeCode = Annotated[str, Meta(min_length=1, max_length=32)]
+
+
+class Schema(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
+
+
+class Register(Schema):
+    username: Username
+    password: Password
+
+
+class Login(Schema):
+    username: Annotated[str, Meta(min_length=1, max_length=32)]
+    password: Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class Refresh(Schema):
+    refresh_token: Annotated[str, Meta(min_length=1, max_length=4096)]
+
+
+class PlaceBet(Schema):
+    event_id: Id
+    selection_id: Id
+    stake: PositiveCents
+    odds: OddsText
+    policy: Literal["exact", "better", "any"] = "better"
+
+
+class CreateEvent(Schema):
+    kind: Literal["football"] = "football"
+    home: ShortText
+    away: ShortText
+    league: Annotated[str, Meta(max_length=100)] = ""
+    starts_at: dt.datetime
+    name: Annotated[str, Meta(max_length=200)] = ""
+    opening_odds: Annotated[list[OddsText], Meta(min_length=3, max_length=3)] | None = None
+
+
+class Settle(Schema):
+    outcome: OutcomeCode
+
+
+class Correct(Schema):
+    outcome: OutcomeCode
+    reason: Text
+
+
+class SetBalance(Schema):
+    balance: Cents
+    reason: Text
+
+
+class CreateTable(Schema):
+    name: ShortText
+    betting_seconds: Annotated[int, Meta(ge=3, le=3600)] = 20
+    pause_seconds: Annotated[int, Meta(ge=1, le=3600)] = 5
+
+
+class ImportFixtures(Schema):
+    file: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]

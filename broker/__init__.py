@@ -1,0 +1,1 @@
+"""The broker routes requests to event owners; the relay feeds browsers."""

@@ -1,0 +1,109 @@
+"""The `oddsmith` command: run the platform or one of its processes, audit it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+
+import click
+
+from oddsmith import logs
+from oddsmith.config import Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except (ValueError, TypeError) as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@click.group()
+def main() -> None:
+    """Run and operate the Oddsmith betting platform."""
+
+
+@main.command()
+@click.option("--no-fixtures", is_flag=True, help="Do not import the default league files.")
+def up(no_fixtures: bool) -> None:
+    """Start the whole platform in the foreground; Ctrl-C stops it."""
+    from oddsmith import accounts, cluster, db, fixtures, tokens
+
+    settings = _settings()
+    logs.configure("up", settings.log_level)
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    db.open_database(settings.database_url)
+    tokens.ensure_signing_key(settings.secrets_path)
+
+    password = settings.admin_password
+    generated = not password
+    if generated:
+        password = secrets.token_urlsafe(12)
+    if accounts.ensure_admin(settings.admin_user, password):
+        shown = password if generated else "(from ODDSMITH_ADMIN_PASSWORD)"
+        click.echo(f"Created administrator {settings.admin_user!r} with password {shown}")
+
+    if not no_fixtures:
+        for name in filter(None, (f.strip() for f in settings.fixtures.split(","))):
+            result = fixtures.import_league(name)
+            click.echo(f"Fixtures {name}: {result.created} new events, {result.skipped} already there")
+    db.database.close()
+
+    conf = cluster.write_configs(settings)
+    click.echo(f"Oddsmith is starting: open http://{settings.host}:{settings.port}/")
+    click.echo(f"Logs: {settings.data_path / 'logs'}   Stop: Ctrl-C")
+    sys.stdout.flush()
+    os.execvp(sys.executable, [sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)])
+
+
+@main.command()
+def broker() -> None:
+    """Run the broker (request routing and the update hub)."""
+    from broker.broker import main as run
+
+    settings = _settings()
+    logs.configure("broker", settings.log_level)
+    run(settings)
+
+
+@main.command()
+@click.option("--name", default="", help="Worker name; defaults to host-pid.")
+def worker(name: str) -> None:
+    """Run one worker."""
+    import msgspec
+
+    from workers.worker import main as run
+
+    settings = _settings()
+    if name:
+        settings = msgspec.structs.replace(settings, worker_name=name)
+    logs.configure(f"worker {settings.worker_name}", settings.log_level)
+    run(settings)
+
+
+@main.command()
+@click.option("--port", type=int, required=True)
+def relay(port: int) -> None:
+    """Run one WebSocket relay."""
+    from broker.relay import main as run
+
+    settings = _settings()
+    logs.configure("relay", settings.log_level)
+    run(settings, port)
+
+
+@main.command("import-fixtures")
+@click.argument("file")
+def import_fixtures(file: str) -> None:
+    """Import a bundled league file (for example 2025-26_en.1)."""
+    from oddsmith import db, fixtures
+
+    settings = _settings()
+    db.open_database(settings.database_url)
+    result = fixtures.import_league(file)
+    click.echo(f"{result.created} created, {result.settled} settled, {result.skipped} skipped")
+
+
+if __name__ == "__main__":
+    main()

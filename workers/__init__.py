@@ -1,0 +1,1 @@
+"""Worker processes: each owns some events, prices them and books their money."""

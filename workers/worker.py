@@ -1,0 +1,417 @@
+"""The worker process: owns events through leases, answers requests, runs tables.
+
+One thread does everything: it polls its ROUTER socket for requests from the
+broker, and every half second renews its leases, claims unowned events up to
+its fair share, closes football events at kick-off and drives roulette tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import os
+import signal
+import socket as pysocket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import peewee as pw
+import zmq
+
+from oddsmith import db, errors, events, protocol
+from oddsmith.config import Settings
+from oddsmith.discovery import Announcer
+from oddsmith.protocol import table_topic
+from workers.desk import Desk, kick_off_passed
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
+Handler = Callable[[protocol.Request], dict[str, Any]]
+
+
+class Worker:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.name = settings.worker_name or f"{pysocket.gethostname()}-{os.getpid()}"
+        self.desk = Desk(self.name)
+        # Tables this worker runs: table id -> lease fence.
+        self.tables: dict[int, int] = {}
+        self.running = True
+        self._context = zmq.Context.instance()
+        self.router = self._context.socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.LINGER, 0)
+        self.router.bind(settings.worker_bind)
+        self.endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
+        self.publisher = self._context.socket(zmq.PUB)
+        self.publisher.setsockopt(zmq.LINGER, 1000)
+        self.publisher.connect(settings.broker_publish_in)
+        self.handlers: dict[str, Handler] = {
+            "place_bet": lambda r: self.desk.place_bet(r.args, r.request_id),
+            "suspend": lambda r: self._transition(r, "suspend"),
+            "resume": lambda r: self._transition(r, "resume"),
+            "close": lambda r: self._transition(r, "close"),
+            "void": lambda r: self.desk.void(self._event_id(r), r.actor),
+            "settle": self._settle,
+            "correct": self._correct,
+            "stop_table": self._stop_table,
+            "ping": lambda r: {"worker": self.name},
+        }
+
+    # -- requests --------------------------------------------------------------
+
+    @staticmethod
+    def _event_id(request: protocol.Request) -> int:
+        kind, _, ident = request.resource.partition(":")
+        if kind != "event" or not ident.isdigit():
+            raise errors.InvalidRequest(f"{request.op} needs an event")
+        return int(ident)
+
+    def _transition(self, request: protocol.Request, action: str) -> dict[str, Any]:
+        return self.desk.transition(self._event_id(request), action, request.actor)
+
+    def _outcome(self, event_id: int, code: str) -> int:
+        owned = self.desk.owned.get(event_id)
+        if owned is None:
+            raise errors.NotOwner(f"not the owner of event {event_id}")
+        index = events.outcome_index(owned.spec, code)
+        if index is None:
+            raise errors.InvalidRequest(f"{code!r} is not an outcome of this event")
+        return index
+
+    def _settle(self, request: protocol.Request) -> dict[str, Any]:
+        event_id = self._event_id(request)
+        return self.desk.settle(
+            event_id, self._outcome(event_id, str(request.args["outcome"])), request.actor
+        )
+
+    def _correct(self, request: protocol.Request) -> dict[str, Any]:
+        event_id = self._event_id(request)
+        outcome = self._outcome(event_id, str(request.args["outcome"]))
+        return self.desk.correct(event_id, outcome, request.actor, str(request.args["reason"]))
+
+    def _stop_table(self, request: protocol.Request) -> dict[str, Any]:
+        table_id = int(request.resource.partition(":")[2])
+        if table_id not in self.tables:
+            raise errors.NotOwner(f"not the owner of table {table_id}")
+        with db.write_transaction():
+            self._check_table_fence(table_id)
+            db.RouletteTable.update(status="stopping").where(
+                (db.RouletteTable.id == table_id) & (db.RouletteTable.status == "running")
+            ).execute()
+            if request.actor:
+                db.AuditLog.create(actor=request.actor, action="stop_table", target=f"table:{table_id}")
+        table = db.RouletteTable.get_by_id(table_id)
+        self._publish_table(table)
+        return events.table_view(table)
+
+    def handle(self, request: protocol.Request) -> protocol.Reply:
+        """Run one request; every failure becomes an error reply, never a crash."""
+        deadline = request.args.get("deadline")
+        if isinstance(deadline, (int, float)) and deadline < time.time():
+            # The caller has given up; acting now would surprise it.
+            error = protocol.ErrorBody("unavailable", "the request expired before it ran")
+            return protocol.Reply(request_id=request.request_id, error=error)
+        handler = self.handlers.get(request.op)
+        if handler is None:
+            log.warning("unknown operation %r request_id=%s", request.op, request.request_id)
+            error = protocol.ErrorBody("invalid_request", f"unknown operation {request.op}")
+            return protocol.Reply(request_id=request.request_id, error=error)
+        try:
+            result = handler(request)
+        except errors.OddsmithError as exc:
+            return protocol.Reply(
+                request_id=request.request_id,
+                error=protocol.ErrorBody(exc.code, exc.detail, exc.current),
+            )
+        except (pw.OperationalError, pw.InterfaceError) as exc:
+            log.warning("database error on %s: %s request_id=%s", request.op, exc, request.request_id)
+            self._reconnect()
+            return protocol.Reply(
+                request_id=request.request_id,
+                error=protocol.ErrorBody("unavailable", "the database is unavailable"),
+            )
+        finally:
+            self._flush()
+        return protocol.Reply(request_id=request.request_id, result=result)
+
+    def _flush(self) -> None:
+        for topic, body in self.desk.outbox:
+            self.publisher.send_multipart([topic, protocol.encode(body)])
+        self.desk.outbox.clear()
+
+    def _reconnect(self) -> None:
+        try:
+            db.database.close()
+        except pw.PeeweeException:
+            pass
+        try:
+            db.database.connect(reuse_if_open=True)
+        except pw.PeeweeException as exc:
+            log.debug("database still down: %s", exc)
+
+    # -- leases ------------------------------------------------------------------
+
+    def _heartbeat(self, now: float) -> None:
+        updated = (
+            db.Worker.update(endpoint=self.endpoint, last_seen=now)
+            .where(db.Worker.name == self.name)
+            .execute()
+        )
+        if not updated:
+            db.Worker.insert(name=self.name, endpoint=self.endpoint, last_seen=now).on_conflict_ignore().execute()
+
+    def _renew(self, now: float) -> None:
+        """Extend every lease still ours; forget what another worker took."""
+        until = now + self.settings.lease_seconds
+        db.Lease.update(expires_at=until).where(db.Lease.owner == self.name).execute()
+        held = dict(
+            db.Lease.select(db.Lease.resource, db.Lease.fence)
+            .where((db.Lease.owner == self.name) & db.Lease.active)
+            .tuples()
+        )
+        for event_id in list(self.desk.owned):
+            if held.get(events.resource(event_id)) != self.desk.owned[event_id].fence:
+                log.warning("lost event %s to another worker", event_id)
+                self.desk.drop(event_id)
+        for table_id in list(self.tables):
+            if held.get(f"table:{table_id}") != self.tables[table_id]:
+                log.warning("lost table %s to another worker", table_id)
+                del self.tables[table_id]
+
+    def _claim(self, resource: str, now: float) -> int | None:
+        """Take a free or expired lease; return the new fence, or None if taken."""
+        taken = (
+            db.Lease.update(
+                owner=self.name,
+                fence=db.Lease.fence + 1,
+                expires_at=now + self.settings.lease_seconds,
+            )
+            .where(
+                (db.Lease.resource == resource)
+                & db.Lease.active
+                & (db.Lease.owner.is_null() | (db.Lease.expires_at < now))
+            )
+            .execute()
+        )
+        if taken != 1:
+            return None
+        return db.Lease.get_by_id(resource).fence
+
+    def _claim_share(self, now: float) -> None:
+        live = max(
+            1,
+            db.Worker.select().where(db.Worker.last_seen > now - self.settings.lease_seconds).count(),
+        )
+        # Spins are driven by their table's owner, so only matches and tables
+        # are shared out here.
+        active = (
+            db.Lease.select(db.Lease.resource, db.Lease.owner, db.Lease.expires_at)
+            .where(db.Lease.active)
+            .tuples()
+        )
+        candidates, total, mine = [], 0, 0
+        spin_ids = set(
+            db.Event.select(db.Event.id)
+            .where(db.Event.table.is_null(False) & db.Event.status.in_(events.OPEN_STATES))
+            .tuples()
+        )
+        spins = {events.resource(i) for (i,) in spin_ids}
+        for resource, owner, expires_at in active:
+            if resource in spins:
+                continue
+            total += 1
+            if owner == self.name:
+                mine += 1
+            elif owner is None or expires_at < now:
+                candidates.append(resource)
+        share = math.ceil(total / live)
+        for resource in candidates[: max(0, share - mine)]:
+            fence = self._claim(resource, now)
+            if fence is not None:
+                self._adopt(resource, fence)
+
+    def _adopt(self, resource: str, fence: int) -> None:
+        kind, _, ident = resource.partition(":")
+        if kind == "event":
+            owned = self.desk.load(int(ident), fence)
+            log.info("owning event %s (fence %s)", ident, fence)
+            if owned is not None and owned.row.status not in events.OPEN_STATES:
+                self.desk.drop(owned.id)
+        elif kind == "table":
+            self.tables[int(ident)] = fence
+            log.info("running table %s (fence %s)", ident, fence)
+
+    # -- timers --------------------------------------------------------------------
+
+    def _close_started_matches(self) -> None:
+        now = db.utcnow()
+        for event_id, owned in list(self.desk.owned.items()):
+            if owned.row.status in ("open", "suspended") and kick_off_passed(owned.row, now):
+                try:
+                    self.desk.transition(event_id, "close", 0)
+                    log.info("event %s closed at kick-off", event_id)
+                except errors.OddsmithError as exc:
+                    log.warning("could not close event %s at kick-off: %s", event_id, exc)
+
+    def _check_table_fence(self, table_id: int) -> None:
+        held = (
+            db.Lease.update(fence=db.Lease.fence)
+            .where(
+                (db.Lease.resource == f"table:{table_id}")
+                & (db.Lease.owner == self.name)
+                & (db.Lease.fence == self.tables.get(table_id, -1))
+                & (db.Lease.expires_at > time.time())
+            )
+            .execute()
+        )
+        if held != 1:
+            raise errors.NotOwner(f"lost table {table_id}")
+
+    def _publish_table(self, table: db.RouletteTable) -> None:
+        self.publisher.send_multipart(
+            [table_topic(table.id), protocol.encode({"type": "table", "table": events.table_view(table)})]
+        )
+
+    def _run_table(self, table_id: int, now_epoch: float) -> None:
+        """Move a table's current spin along: open, close, draw, settle, next."""
+        table = db.RouletteTable.get_or_none(db.RouletteTable.id == table_id)
+        if table is None:
+            return
+        spin = (
+            db.Event.select()
+            .where(db.Event.table == table_id)
+            .order_by(db.Event.spin_number.desc())
+            .first()
+        )
+        now = db.utcnow()
+        if spin is not None and spin.status in events.OPEN_STATES:
+            resource = events.resource(spin.id)
+            if spin.id not in self.desk.owned:
+                fence = self._claim(resource, now_epoch)
+                if fence is None:
+                    return
+                self.desk.load(spin.id, fence)
+            if spin.status in ("open", "suspended") and spin.closes_at <= now:
+                # The pocket follows from the secret committed at creation; it
+                # is stored with the close, before anyone is told.
+                from oddsmith import roulette
+
+                self.desk.transition(spin.id, "close", 0)
+                owned = self.desk.owned[spin.id]
+                with db.write_transaction():
+                    self.desk._check_fence(owned)
+                    owned.row.result = roulette.pocket(owned.row.secret)
+                    owned.row.save(only=[db.Event.result])
+                self._flush()
+            owned = self.desk.owned[spin.id]
+            if owned.row.status == "closed" and owned.row.result is not None:
+                self.desk.settle(spin.id, owned.row.result, 0)
+                self._flush()
+                self._publish_table(table)
+            return
+
+        # No spin in progress: start the next one after the pause, or stop.
+        if table.status == "stopping":
+            with db.write_transaction():
+                self._check_table_fence(table_id)
+                table.status = "stopped"
+                table.save(only=[db.RouletteTable.status])
+                db.Lease.update(active=False).where(
+                    db.Lease.resource == f"table:{table_id}"
+                ).execute()
+            del self.tables[table_id]
+            self._publish_table(table)
+            return
+        if table.status != "running":
+            return
+        if spin is not None and spin.settled_at and spin.settled_at + dt.timedelta(
+            seconds=table.pause_seconds
+        ) > now:
+            return
+        number = (spin.spin_number if spin else 0) + 1
+        with db.write_transaction():
+            self._check_table_fence(table_id)
+            created = events.create_spin(table, number, now)
+            db.Lease.update(
+                owner=self.name, fence=1, expires_at=now_epoch + self.settings.lease_seconds
+            ).where(db.Lease.resource == events.resource(created.id)).execute()
+        self.desk.load(created.id, 1)
+        self.publisher.send_multipart(
+            [protocol.event_topic(created.id), protocol.encode({"type": "event", "event": events.view(created)})]
+        )
+        self._publish_table(table)
+
+    def tick(self) -> None:
+        now = time.time()
+        self._heartbeat(now)
+        self._renew(now)
+        self._claim_share(now)
+        self._close_started_matches()
+        for table_id in list(self.tables):
+            try:
+                self._run_table(table_id, now)
+            except errors.NotOwner:
+                self.tables.pop(table_id, None)
+        self._flush()
+
+    # -- main loop -------------------------------------------------------------------
+
+    def run(self) -> None:
+        announcer = None
+        if self.settings.discovery in ("zeroconf", "both"):
+            try:
+                announcer = Announcer(self.name, self.endpoint, self.settings.zeroconf_interfaces)
+            except OSError as exc:
+                log.warning("cannot announce on zeroconf (%s); relying on the static list", exc)
+        log.info("worker %s listening on %s", self.name, self.endpoint)
+        signal.signal(signal.SIGTERM, lambda *_: setattr(self, "running", False))
+        signal.signal(signal.SIGINT, lambda *_: setattr(self, "running", False))
+        next_tick = 0.0
+        try:
+            while self.running:
+                if self.router.poll(50):
+                    self._serve_ready()
+                if time.monotonic() >= next_tick:
+                    try:
+                        self.tick()
+                    except (pw.OperationalError, pw.InterfaceError) as exc:
+                        log.warning("database unavailable during tick: %s", exc)
+                        self._reconnect()
+                    next_tick = time.monotonic() + TICK_SECONDS
+        finally:
+            self._release_all()
+            if announcer is not None:
+                announcer.close()
+            self.router.close(linger=0)
+            self.publisher.close(linger=500)
+
+    def _serve_ready(self) -> None:
+        while True:
+            try:
+                frames = self.router.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            *route, payload = frames
+            try:
+                request = protocol.decode_request(payload)
+            except Exception:
+                log.warning("undecodable request dropped (%d bytes)", len(payload))
+                continue
+            reply = self.handle(request)
+            self.router.send_multipart([*route, protocol.encode(reply)])
+
+    def _release_all(self) -> None:
+        """Give leases back on a clean stop so others take over at once."""
+        try:
+            db.Lease.update(expires_at=0).where(db.Lease.owner == self.name).execute()
+            db.Worker.delete().where(db.Worker.name == self.name).execute()
+        except pw.PeeweeException as exc:
+            log.warning("could not release leases on stop: %s", exc)
+
+
+def main(settings: Settings) -> None:
+    db.open_database(settings.database_url)
+    Worker(settings).run()
