@@ -118,7 +118,11 @@ class EventSpec:
                     "code": market.code,
                     "name": market.name,
                     "selections": [
-                        {"code": sel.code, "name": sel.name, "outcomes": list(sel.outcomes)}
+                        {
+                            "code": sel.code,
+                            "name": sel.name,
+                            "outcomes": list(sel.outcomes),
+                        }
                         for sel in market.selections
                     ],
                     "prior": list(market.prior),
@@ -258,7 +262,9 @@ def roulette() -> EventSpec:
             "Red or black",
             (
                 _pockets("red", "Red", (n for n in pockets if n in ROULETTE_RED)),
-                _pockets("black", "Black", (n for n in pockets if n not in ROULETTE_RED)),
+                _pockets(
+                    "black", "Black", (n for n in pockets if n not in ROULETTE_RED)
+                ),
             ),
         ),
         _roulette_market(
@@ -281,7 +287,11 @@ def roulette() -> EventSpec:
             "dozen",
             "Dozens",
             tuple(
-                _pockets(f"d{k + 1}", f"{12 * k + 1}-{12 * k + 12}", range(12 * k + 1, 12 * k + 13))
+                _pockets(
+                    f"d{k + 1}",
+                    f"{12 * k + 1}-{12 * k + 12}",
+                    range(12 * k + 1, 12 * k + 13),
+                )
                 for k in range(3)
             ),
         ),
