@@ -135,7 +135,7 @@ class MyBets:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         user = self.ctx.user(req)
         rows = (
-            db.Bet.select(db.Bet, db.Event.name, db.Selection.name)
+            db.Bet.select(db.Bet, db.Event.id, db.Event.name, db.Selection.id, db.Selection.name)
             .join(db.Event, on=(db.Bet.event == db.Event.id))
             .switch(db.Bet)
             .join(db.Selection, on=(db.Bet.selection == db.Selection.id))

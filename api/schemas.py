@@ -51,7 +51,7 @@ class PlaceBet(Schema):
     policy: Literal["exact", "better", "any"] = "better"
 
 
-class CreateEvent(Schema):
+class CreateEvent(Schema, kw_only=True):
     kind: Literal["football"] = "football"
     home: ShortText
     away: ShortText

@@ -68,6 +68,11 @@ def nginx_conf(settings: Settings, run_dir: Path) -> str:
             proxy_next_upstream error timeout http_502 http_503 non_idempotent;
             proxy_connect_timeout 2s;
             proxy_read_timeout 30s;"""
+    upstreams = (
+        upstream("oddsmith_auth", p.auth)
+        + upstream("oddsmith_game", p.game, "        keepalive 32;\n")
+        + upstream("oddsmith_relay", p.relay)
+    )
     temp = "\n".join(
         f"    {kind}_temp_path {run_dir / 'nginx' / kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -84,7 +89,7 @@ http {{
     sendfile on;
     server_tokens off;
 {temp}
-{upstream('oddsmith_auth', p.auth)}{upstream('oddsmith_game', p.game, '        keepalive 32;\n')}{upstream('oddsmith_relay', p.relay)}
+{upstreams}
     map $http_upgrade $connection_upgrade {{
         default upgrade;
         '' close;
@@ -131,19 +136,19 @@ def supervisord_conf(settings: Settings, run_dir: Path, log_dir: Path, nginx_pat
         "broker", f"{python} -m oddsmith.cli broker", 10
     )]
     for i in range(settings.worker_count):
-        programs.append((f"worker-{i + 1}", f"{python} -m oddsmith.cli worker --name w{i + 1}", 20))
+        programs.append((f"worker-{i + 1}", f"{python} -m oddsmith.cli worker --name w{i + 1}-{settings.port}", 20))
     for i, port in enumerate(p.auth):
         programs.append((
             f"auth-{i + 1}",
             f"{python} -m gunicorn --bind 127.0.0.1:{port} --workers 1 "
-            f"--access-logfile - --graceful-timeout 5 'api.auth:make_app()'",
+            f"--access-logfile - --graceful-timeout 5 --no-control-socket 'api.auth:make_app()'",
             30,
         ))
     for i, port in enumerate(p.game):
         programs.append((
             f"game-{i + 1}",
             f"{python} -m gunicorn --bind 127.0.0.1:{port} --workers {settings.gunicorn_workers} "
-            f"--graceful-timeout 5 'api.game:make_app()'",
+            f"--graceful-timeout 5 --no-control-socket 'api.game:make_app()'",
             30,
         ))
     for i, port in enumerate(p.relay):
