@@ -47,7 +47,9 @@ class Service:
             kind=tokens.REFRESH,
             lifetime=self.settings.refresh_token_seconds,
         )
-        db.Session.update(refresh_jti=refresh_id).where(db.Session.id == session_id).execute()
+        db.Session.update(refresh_jti=refresh_id).where(
+            db.Session.id == session_id
+        ).execute()
         return {
             "access_token": access,
             "refresh_token": refresh,
@@ -85,7 +87,9 @@ class Login:
         body = read_body(req, schemas.Login)
         user = accounts.check_password(body.username, body.password)
         session_id = str(uuid.uuid4())
-        expires = db.utcnow() + dt.timedelta(seconds=self.service.settings.refresh_token_seconds)
+        expires = db.utcnow() + dt.timedelta(
+            seconds=self.service.settings.refresh_token_seconds
+        )
         db.Session.create(id=session_id, user=user, refresh_jti="", expires_at=expires)
         send_json(resp, self.service.issue(user, session_id))
 
@@ -116,7 +120,9 @@ class RefreshTokens:
         if reused:
             log.warning("refresh token reuse; session %s revoked", session.id)
             self.service.announce_revoked(session.id)
-            raise errors.Unauthorized("The refresh token was already used; log in again.")
+            raise errors.Unauthorized(
+                "The refresh token was already used; log in again."
+            )
         send_json(resp, self.service.issue(session.user, session.id))
 
 
@@ -126,7 +132,9 @@ class Logout:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         _, claims = authenticate(req, self.service.verifier)
-        db.Session.update(revoked=True).where(db.Session.id == claims.session_id).execute()
+        db.Session.update(revoked=True).where(
+            db.Session.id == claims.session_id
+        ).execute()
         self.service.announce_revoked(claims.session_id)
         resp.status = falcon.HTTP_204
 

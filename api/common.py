@@ -49,7 +49,9 @@ def read_body(req: falcon.Request, schema: type[T]) -> T:
         raise errors.InvalidRequest("The request body is not valid JSON.") from exc
 
 
-def _oddsmith_error(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
+def _oddsmith_error(
+    req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any
+) -> None:
     assert isinstance(exc, errors.OddsmithError)
     send_json(resp, exc.to_problem(), exc.status)
     resp.content_type = PROBLEM_JSON
@@ -57,7 +59,9 @@ def _oddsmith_error(req: falcon.Request, resp: falcon.Response, exc: Exception, 
         resp.set_header("WWW-Authenticate", "Bearer")
 
 
-def _http_error(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
+def _http_error(
+    req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any
+) -> None:
     assert isinstance(exc, falcon.HTTPError)
     code = {404: "not_found", 405: "method_not_allowed", 413: "invalid_request"}.get(
         exc.status_code, "invalid_request" if exc.status_code < 500 else "internal"
@@ -75,8 +79,10 @@ def _http_error(req: falcon.Request, resp: falcon.Response, exc: Exception, para
         resp.set_header(name, value)
 
 
-def _unexpected(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
-    log.exception("unhandled error on %s %s", req.method, req.path)
+def _unexpected(
+    req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any
+) -> None:
+    log.error("unhandled error on %s %s", req.method, req.path, exc_info=exc)
     send_json(
         resp,
         {
@@ -91,9 +97,13 @@ def _unexpected(req: falcon.Request, resp: falcon.Response, exc: Exception, para
     resp.content_type = PROBLEM_JSON
 
 
-def _database_down(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
+def _database_down(
+    req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any
+) -> None:
     log.warning("database unavailable on %s %s: %s", req.method, req.path, exc)
-    _oddsmith_error(req, resp, errors.Unavailable("The database is unavailable."), params)
+    _oddsmith_error(
+        req, resp, errors.Unavailable("The database is unavailable."), params
+    )
 
 
 class RequestContext:
@@ -104,7 +114,9 @@ class RequestContext:
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         supplied = req.get_header("X-Request-Id") or ""
-        req.context.request_id = supplied[:64] if supplied.isascii() and supplied else uuid.uuid4().hex
+        req.context.request_id = (
+            supplied[:64] if supplied.isascii() and supplied else uuid.uuid4().hex
+        )
         req.context.started = time.perf_counter()
         db.database.connect(reuse_if_open=True)
 
@@ -142,7 +154,9 @@ def bearer_token(req: falcon.Request) -> str:
     header = req.get_header("Authorization") or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise errors.Unauthorized("Send an access token as 'Authorization: Bearer <token>'.")
+        raise errors.Unauthorized(
+            "Send an access token as 'Authorization: Bearer <token>'."
+        )
     return token.strip()
 
 
@@ -166,5 +180,7 @@ def require_admin(user: db.User) -> None:
         raise errors.Forbidden("This needs an administrator.")
 
 
-def audit(actor: db.User | None, action: str, target: str = "", detail: str = "") -> None:
+def audit(
+    actor: db.User | None, action: str, target: str = "", detail: str = ""
+) -> None:
     db.AuditLog.create(actor=actor, action=action, target=target, detail=detail[:2000])

@@ -14,7 +14,14 @@ import falcon
 import peewee as pw
 
 from api import openapi, schemas
-from api.common import audit, authenticate, create_app, read_body, require_admin, send_json
+from api.common import (
+    audit,
+    authenticate,
+    create_app,
+    read_body,
+    require_admin,
+    send_json,
+)
 from oddsmith import accounts, db, errors, events, fixtures, ledger, money
 from oddsmith.config import Settings, load_settings
 from oddsmith.pricing import Book
@@ -100,7 +107,9 @@ class Bets:
         user = self.ctx.user(req)
         key = req.get_header("Idempotency-Key") or ""
         if not 8 <= len(key) <= 64 or not key.isascii() or not key.isprintable():
-            raise errors.InvalidRequest("Send an Idempotency-Key header of 8 to 64 characters.")
+            raise errors.InvalidRequest(
+                "Send an Idempotency-Key header of 8 to 64 characters."
+            )
         body = read_body(req, schemas.PlaceBet)
         _event_or_404(body.event_id)
         result = self.ctx.broker.call(
@@ -135,7 +144,9 @@ class MyBets:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         user = self.ctx.user(req)
         rows = (
-            db.Bet.select(db.Bet, db.Event.id, db.Event.name, db.Selection.id, db.Selection.name)
+            db.Bet.select(
+                db.Bet, db.Event.id, db.Event.name, db.Selection.id, db.Selection.name
+            )
             .join(db.Event, on=(db.Bet.event == db.Event.id))
             .switch(db.Bet)
             .join(db.Selection, on=(db.Bet.selection == db.Selection.id))
@@ -190,7 +201,11 @@ class AdminEvents:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         admin = self.ctx.admin(req)
         body = read_body(req, schemas.CreateEvent)
-        opening = tuple(money.parse_odds(o) for o in body.opening_odds) if body.opening_odds else None
+        opening = (
+            tuple(money.parse_odds(o) for o in body.opening_odds)
+            if body.opening_odds
+            else None
+        )
         starts_at = body.starts_at
         if starts_at.tzinfo is not None:
             starts_at = starts_at.astimezone(db.dt.UTC).replace(tzinfo=None)
@@ -217,13 +232,19 @@ class AdminEventAction:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, event_id: int, action: str) -> None:
+    def on_post(
+        self, req: falcon.Request, resp: falcon.Response, event_id: int, action: str
+    ) -> None:
         admin = self.ctx.admin(req)
         if action not in self.ACTIONS:
             raise errors.NotFound(f"There is no action {action}.")
         _event_or_404(event_id)
         result = self.ctx.broker.call(
-            action, events.resource(event_id), {}, request_id=req.context.request_id, actor=admin.id
+            action,
+            events.resource(event_id),
+            {},
+            request_id=req.context.request_id,
+            actor=admin.id,
         )
         send_json(resp, result)
 
@@ -233,7 +254,9 @@ class AdminSettle:
         self.ctx = ctx
         self.correction = correction
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, event_id: int) -> None:
+    def on_post(
+        self, req: falcon.Request, resp: falcon.Response, event_id: int
+    ) -> None:
         admin = self.ctx.admin(req)
         event = _event_or_404(event_id)
         args: dict[str, Any]
@@ -244,11 +267,16 @@ class AdminSettle:
             settle = read_body(req, schemas.Settle)
             args = {"outcome": settle.outcome}
         if events.outcome_index(events.spec_of(event), args["outcome"]) is None:
-            raise errors.InvalidRequest(f"{args['outcome']!r} is not an outcome of this event.")
+            raise errors.InvalidRequest(
+                f"{args['outcome']!r} is not an outcome of this event."
+            )
         op = "correct" if self.correction else "settle"
         if event.status in ("settled", "voided") and not self.correction:
             # Settled events have no owner; answer a repeat from the database.
-            if event.status == "settled" and events.spec_of(event).outcomes[event.result] == args["outcome"]:
+            if (
+                event.status == "settled"
+                and events.spec_of(event).outcomes[event.result] == args["outcome"]
+            ):
                 send_json(resp, events.view(event))
                 return
             raise errors.InvalidTransition(f"The event is {event.status}.")
@@ -258,7 +286,11 @@ class AdminSettle:
                 db.Lease.resource == events.resource(event_id)
             ).execute()
         result = self.ctx.broker.call(
-            op, events.resource(event_id), args, request_id=req.context.request_id, actor=admin.id
+            op,
+            events.resource(event_id),
+            args,
+            request_id=req.context.request_id,
+            actor=admin.id,
         )
         send_json(resp, result)
 
@@ -314,7 +346,12 @@ class AdminHouse:
         self.ctx.admin(req)
         house = ledger.ensure_account(ledger.HOUSE_CODE)
         rows = (
-            db.Journal.select(db.Journal.event, db.Event.name, db.Event.status, pw.fn.SUM(db.Posting.amount))
+            db.Journal.select(
+                db.Journal.event,
+                db.Event.name,
+                db.Event.status,
+                pw.fn.SUM(db.Posting.amount),
+            )
             .join(db.Posting)
             .switch(db.Journal)
             .join(db.Event, on=(db.Journal.event == db.Event.id))
@@ -324,10 +361,17 @@ class AdminHouse:
             .tuples()
         )
         items = [
-            {"id": event_id, "name": name, "status": status, "house_result": int(amount)}
+            {
+                "id": event_id,
+                "name": name,
+                "status": status,
+                "house_result": int(amount),
+            }
             for event_id, name, status, amount in rows
         ]
-        send_json(resp, {"events": items, "total": sum(i["house_result"] for i in items)})
+        send_json(
+            resp, {"events": items, "total": sum(i["house_result"] for i in items)}
+        )
 
 
 class AdminFixtures:
@@ -352,7 +396,12 @@ class AdminFixturesImport:
             raise errors.NotFound(f"There is no league file {body.file}.") from exc
         audit(admin, "import_fixtures", body.file, str(result))
         send_json(
-            resp, {"created": result.created, "settled": result.settled, "skipped": result.skipped}
+            resp,
+            {
+                "created": result.created,
+                "settled": result.settled,
+                "skipped": result.skipped,
+            },
         )
 
 
@@ -378,7 +427,9 @@ class AdminTableStop:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response, table_id: int) -> None:
+    def on_post(
+        self, req: falcon.Request, resp: falcon.Response, table_id: int
+    ) -> None:
         admin = self.ctx.admin(req)
         table = db.RouletteTable.get_or_none(db.RouletteTable.id == table_id)
         if table is None:
@@ -387,7 +438,11 @@ class AdminTableStop:
             send_json(resp, events.table_view(table))
             return
         result = self.ctx.broker.call(
-            "stop_table", f"table:{table_id}", {}, request_id=req.context.request_id, actor=admin.id
+            "stop_table",
+            f"table:{table_id}",
+            {},
+            request_id=req.context.request_id,
+            actor=admin.id,
         )
         send_json(resp, result)
 
@@ -401,7 +456,11 @@ class AdminUsers:
         name = req.get_param("username") or ""
         if len(name) > 32:
             raise errors.InvalidRequest("username is at most 32 characters.")
-        query = db.User.select().where(db.User.username.contains(name)).order_by(db.User.username)
+        query = (
+            db.User.select()
+            .where(db.User.username.contains(name))
+            .order_by(db.User.username)
+        )
         send_json(resp, {"users": [accounts.public_user(u) for u in query.limit(50)]})
 
 
@@ -429,7 +488,12 @@ class AdminBalance:
                             actor=admin.id,
                             reason=body.reason,
                         )
-                    audit(admin, "set_balance", f"user:{user.id}", f"{delta:+d}: {body.reason}")
+                    audit(
+                        admin,
+                        "set_balance",
+                        f"user:{user.id}",
+                        f"{delta:+d}: {body.reason}",
+                    )
                 break
             except errors.InsufficientBalance:
                 # A bet debited the account between the read and the write.
@@ -462,15 +526,22 @@ def make_app(settings: Settings | None = None) -> falcon.App:
     app.add_route("/api/admin/events", AdminEvents(ctx))
     app.add_route("/api/admin/events/{event_id:int(min=1)}/settle", AdminSettle(ctx))
     app.add_route(
-        "/api/admin/events/{event_id:int(min=1)}/correct", AdminSettle(ctx, correction=True)
+        "/api/admin/events/{event_id:int(min=1)}/correct",
+        AdminSettle(ctx, correction=True),
     )
-    app.add_route("/api/admin/events/{event_id:int(min=1)}/exposure", AdminExposure(ctx))
-    app.add_route("/api/admin/events/{event_id:int(min=1)}/{action}", AdminEventAction(ctx))
+    app.add_route(
+        "/api/admin/events/{event_id:int(min=1)}/exposure", AdminExposure(ctx)
+    )
+    app.add_route(
+        "/api/admin/events/{event_id:int(min=1)}/{action}", AdminEventAction(ctx)
+    )
     app.add_route("/api/admin/house", AdminHouse(ctx))
     app.add_route("/api/admin/fixtures", AdminFixtures(ctx))
     app.add_route("/api/admin/fixtures/import", AdminFixturesImport(ctx))
     app.add_route("/api/admin/roulette/tables", AdminTables(ctx))
-    app.add_route("/api/admin/roulette/tables/{table_id:int(min=1)}/stop", AdminTableStop(ctx))
+    app.add_route(
+        "/api/admin/roulette/tables/{table_id:int(min=1)}/stop", AdminTableStop(ctx)
+    )
     app.add_route("/api/admin/users", AdminUsers(ctx))
     app.add_route("/api/admin/users/{user_id:int(min=1)}/balance", AdminBalance(ctx))
     app.add_route("/api/health", Health())

@@ -14,18 +14,26 @@ from api.common import send_json
 Operation = tuple[str, type[schemas.Schema] | None, bool, int]
 PATHS: dict[str, dict[str, Operation]] = {
     "/api/auth/register": {"post": ("Create an account", schemas.Register, False, 201)},
-    "/api/auth/login": {"post": ("Log in and receive tokens", schemas.Login, False, 200)},
-    "/api/auth/refresh": {"post": ("Rotate the token pair", schemas.Refresh, False, 200)},
+    "/api/auth/login": {
+        "post": ("Log in and receive tokens", schemas.Login, False, 200)
+    },
+    "/api/auth/refresh": {
+        "post": ("Rotate the token pair", schemas.Refresh, False, 200)
+    },
     "/api/auth/logout": {"post": ("End the session", None, True, 204)},
     "/api/auth/health": {"get": ("Authentication service health", None, False, 200)},
     "/api/events": {"get": ("List events with live odds", None, False, 200)},
     "/api/events/{event_id}": {"get": ("One event with live odds", None, False, 200)},
-    "/api/roulette/tables": {"get": ("Roulette tables and recent pockets", None, False, 200)},
+    "/api/roulette/tables": {
+        "get": ("Roulette tables and recent pockets", None, False, 200)
+    },
     "/api/bets": {"post": ("Place a bet", schemas.PlaceBet, True, 201)},
     "/api/me": {"get": ("The caller's account and balance", None, True, 200)},
     "/api/me/bets": {"get": ("The caller's bets", None, True, 200)},
     "/api/me/ledger": {"get": ("The caller's statement", None, True, 200)},
-    "/api/admin/events": {"post": ("Create a football event", schemas.CreateEvent, True, 201)},
+    "/api/admin/events": {
+        "post": ("Create a football event", schemas.CreateEvent, True, 201)
+    },
     "/api/admin/events/{event_id}/settle": {
         "post": ("Settle an event with its outcome", schemas.Settle, True, 200)
     },
@@ -59,7 +67,9 @@ PATHS: dict[str, dict[str, Operation]] = {
 
 _PROBLEM = {
     "description": "Refused: an RFC 9457 problem document with a stable code",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    "content": {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    },
 }
 
 
@@ -68,7 +78,9 @@ def build() -> dict[str, Any]:
         {op[1] for ops in PATHS.values() for op in ops.values() if op[1] is not None},
         key=lambda s: s.__name__,
     )
-    _, components = msgspec.json.schema_components(bodies, ref_template="#/components/schemas/{name}")
+    _, components = msgspec.json.schema_components(
+        bodies, ref_template="#/components/schemas/{name}"
+    )
     components["Problem"] = {
         "type": "object",
         "required": ["type", "title", "status", "code", "detail"],
@@ -85,13 +97,21 @@ def build() -> dict[str, Any]:
     for path, operations in PATHS.items():
         item: dict[str, Any] = {}
         parameters = [
-            {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+            {
+                "name": part[1:-1],
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
             if part != "{action}"
             else {
                 "name": "action",
                 "in": "path",
                 "required": True,
-                "schema": {"type": "string", "enum": ["suspend", "resume", "close", "void"]},
+                "schema": {
+                    "type": "string",
+                    "enum": ["suspend", "resume", "close", "void"],
+                },
             }
             for part in path.split("/")
             if part.startswith("{")
@@ -131,7 +151,9 @@ def build() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
     }
 

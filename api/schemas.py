@@ -17,7 +17,9 @@ Cents = Annotated[int, Meta(ge=0, le=10_000_000_000)]
 PositiveCents = Annotated[int, Meta(ge=1, le=10_000_000_000)]
 Id = Annotated[int, Meta(ge=1, le=2**53)]
 OddsText = Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,3}\.[0-9]{2}$")]
-Username = Annotated[str, Meta(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+Username = Annotated[
+    str, Meta(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
+]
 # Length rules only, no composition rules (NIST SP 800-63B).
 Password = Annotated[str, Meta(min_length=10, max_length=128)]
 Text = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -58,7 +60,9 @@ class CreateEvent(Schema, kw_only=True):
     league: Annotated[str, Meta(max_length=100)] = ""
     starts_at: dt.datetime
     name: Annotated[str, Meta(max_length=200)] = ""
-    opening_odds: Annotated[list[OddsText], Meta(min_length=3, max_length=3)] | None = None
+    opening_odds: Annotated[list[OddsText], Meta(min_length=3, max_length=3)] | None = (
+        None
+    )
 
 
 class Settle(Schema):
@@ -82,4 +86,6 @@ class CreateTable(Schema):
 
 
 class ImportFixtures(Schema):
-    file: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+    file: Annotated[
+        str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    ]

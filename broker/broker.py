@@ -115,7 +115,9 @@ class Broker:
     def _route(self, pending: Pending) -> None:
         now = time.monotonic()
         if now >= pending.deadline:
-            self._reply_error(pending, "unavailable", "no worker owns the event right now")
+            self._reply_error(
+                pending, "unavailable", "no worker owns the event right now"
+            )
             return
         try:
             owner = self._owner(pending.request.resource)
@@ -139,7 +141,8 @@ class Broker:
 
     def _reply_error(self, pending: Pending, code: str, detail: str) -> None:
         reply = protocol.Reply(
-            request_id=pending.request.request_id, error=protocol.ErrorBody(code, detail)
+            request_id=pending.request.request_id,
+            error=protocol.ErrorBody(code, detail),
         )
         self.frontend.send_multipart([pending.client, protocol.encode(reply)])
 
@@ -162,7 +165,11 @@ class Broker:
         client, payload = frames[0], frames[-1]
         reply = protocol.decode_reply(payload)
         pending = self.inflight.pop(reply.request_id, None)
-        if reply.error is not None and reply.error.code == "not_owner" and pending is not None:
+        if (
+            reply.error is not None
+            and reply.error.code == "not_owner"
+            and pending is not None
+        ):
             # Ownership moved: look it up again and resend.
             self.owners.pop(pending.request.resource, None)
             pending.retry_at = time.monotonic() + RETRY_SECONDS
@@ -198,13 +205,18 @@ class Broker:
                 if self.updates_out in events:
                     # Subscriptions from relays travel upstream to the workers.
                     self._drain(self.updates_out, self.updates_in.send_multipart)
-                for name, sock in list(self.sockets.items()):
+                for sock in list(self.sockets.values()):
                     if sock in events:
                         self._drain(sock, self._on_reply)
                 self._retry_waiting()
         finally:
             self.directory.close()
-            for sock in (self.frontend, self.updates_in, self.updates_out, *self.sockets.values()):
+            for sock in (
+                self.frontend,
+                self.updates_in,
+                self.updates_out,
+                *self.sockets.values(),
+            ):
                 sock.close(linger=0)
 
     @staticmethod

@@ -84,7 +84,9 @@ class Relay:
             if session_id is not None:
                 self.by_session[session_id].discard(ws)
 
-    def _handle(self, message: str | bytes) -> tuple[dict[str, Any] | None, tuple[int, str] | None]:
+    def _handle(
+        self, message: str | bytes
+    ) -> tuple[dict[str, Any] | None, tuple[int, str] | None]:
         """Answer one client message; return the reply and a new identity if any."""
         try:
             request = json.loads(message)

@@ -19,7 +19,9 @@ def create_user(username: str, password: str, role: str = "bettor") -> db.User:
     password_hash = hasher.hash(password)
     try:
         with db.write_transaction():
-            user = db.User.create(username=username, password_hash=password_hash, role=role)
+            user = db.User.create(
+                username=username, password_hash=password_hash, role=role
+            )
             ledger.ensure_account(ledger.user_code(user.id), user.id)
     except pw.IntegrityError as exc:
         raise errors.UsernameTaken("Choose another username.") from exc

@@ -25,7 +25,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--no-fixtures", is_flag=True, help="Do not import the default league files.")
+@click.option(
+    "--no-fixtures", is_flag=True, help="Do not import the default league files."
+)
 def up(no_fixtures: bool) -> None:
     """Start the whole platform in the foreground; Ctrl-C stops it."""
     from oddsmith import accounts, cluster, db, fixtures, tokens
@@ -42,19 +44,27 @@ def up(no_fixtures: bool) -> None:
         password = secrets.token_urlsafe(12)
     if accounts.ensure_admin(settings.admin_user, password):
         shown = password if generated else "(from ODDSMITH_ADMIN_PASSWORD)"
-        click.echo(f"Created administrator {settings.admin_user!r} with password {shown}")
+        click.echo(
+            f"Created administrator {settings.admin_user!r} with password {shown}"
+        )
 
     if not no_fixtures:
         for name in filter(None, (f.strip() for f in settings.fixtures.split(","))):
             result = fixtures.import_league(name)
-            click.echo(f"Fixtures {name}: {result.created} new events, {result.skipped} already there")
+            click.echo(
+                f"Fixtures {name}: {result.created} new events, "
+                f"{result.skipped} already there"
+            )
     db.database.close()
 
     conf = cluster.write_configs(settings)
     click.echo(f"Oddsmith is starting: open http://{settings.host}:{settings.port}/")
     click.echo(f"Logs: {settings.data_path / 'logs'}   Stop: Ctrl-C")
     sys.stdout.flush()
-    os.execvp(sys.executable, [sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)])
+    os.execvp(
+        sys.executable,
+        [sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)],
+    )
 
 
 @main.command()
@@ -102,7 +112,9 @@ def import_fixtures(file: str) -> None:
     settings = _settings()
     db.open_database(settings.database_url)
     result = fixtures.import_league(file)
-    click.echo(f"{result.created} created, {result.settled} settled, {result.skipped} skipped")
+    click.echo(
+        f"{result.created} created, {result.settled} settled, {result.skipped} skipped"
+    )
 
 
 if __name__ == "__main__":

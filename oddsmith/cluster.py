@@ -15,6 +15,8 @@ from pathlib import Path
 
 from oddsmith.config import Settings
 
+# Several gunicorns run side by side, so none may claim the shared control socket.
+GUNICORN_FLAGS = "--graceful-timeout 5 --no-control-socket"
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 
@@ -36,22 +38,33 @@ def ports(settings: Settings) -> Ports:
 
 
 def find_nginx() -> str:
-    path = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    path = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
     if path is None:
-        raise SystemExit("nginx is not installed; run ./dev setup (it installs Debian's nginx)")
+        raise SystemExit(
+            "nginx is not installed; run ./dev setup (it installs Debian's nginx)"
+        )
     return path
 
 
 def nginx_conf(settings: Settings, run_dir: Path) -> str:
     p = ports(settings)
-    mime = "include /etc/nginx/mime.types;" if Path("/etc/nginx/mime.types").exists() else (
-        "types { text/html html; text/css css; application/javascript js mjs; "
-        "image/svg+xml svg; image/png png; application/json json; }"
+    mime = (
+        "include /etc/nginx/mime.types;"
+        if Path("/etc/nginx/mime.types").exists()
+        else (
+            "types { text/html html; text/css css; application/javascript js mjs; "
+            "image/svg+xml svg; image/png png; application/json json; }"
+        )
     )
     user = "user root root;" if os.geteuid() == 0 else ""
 
     def upstream(name: str, port_list: list[int], extra: str = "") -> str:
-        servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in port_list)
+        servers = "\n".join(
+            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;"
+            for port in port_list
+        )
         return f"    upstream {name} {{\n{servers}\n{extra}    }}\n"
 
     csp = (
@@ -79,8 +92,8 @@ def nginx_conf(settings: Settings, run_dir: Path) -> str:
     )
     return f"""{user}
 worker_processes 1;
-pid {run_dir / 'nginx.pid'};
-error_log {run_dir / 'nginx-error.log'} warn;
+pid {run_dir / "nginx.pid"};
+error_log {run_dir / "nginx-error.log"} warn;
 events {{ worker_connections 16384; }}
 http {{
     {mime}
@@ -129,52 +142,70 @@ http {{
 """
 
 
-def supervisord_conf(settings: Settings, run_dir: Path, log_dir: Path, nginx_path: Path) -> str:
+def supervisord_conf(
+    settings: Settings, run_dir: Path, log_dir: Path, nginx_path: Path
+) -> str:
     python = sys.executable
     p = ports(settings)
-    programs: list[tuple[str, str, int]] = [(
-        "broker", f"{python} -m oddsmith.cli broker", 10
-    )]
+    programs: list[tuple[str, str, int]] = [
+        ("broker", f"{python} -m oddsmith.cli broker", 10)
+    ]
     for i in range(settings.worker_count):
-        programs.append((f"worker-{i + 1}", f"{python} -m oddsmith.cli worker --name w{i + 1}-{settings.port}", 20))
+        programs.append(
+            (
+                f"worker-{i + 1}",
+                f"{python} -m oddsmith.cli worker --name w{i + 1}-{settings.port}",
+                20,
+            )
+        )
     for i, port in enumerate(p.auth):
-        programs.append((
-            f"auth-{i + 1}",
-            f"{python} -m gunicorn --bind 127.0.0.1:{port} --workers 1 "
-            f"--access-logfile - --graceful-timeout 5 --no-control-socket 'api.auth:make_app()'",
-            30,
-        ))
+        programs.append(
+            (
+                f"auth-{i + 1}",
+                f"{python} -m gunicorn --bind 127.0.0.1:{port} --workers 1 "
+                f"--access-logfile - {GUNICORN_FLAGS} 'api.auth:make_app()'",
+                30,
+            )
+        )
     for i, port in enumerate(p.game):
-        programs.append((
-            f"game-{i + 1}",
-            f"{python} -m gunicorn --bind 127.0.0.1:{port} --workers {settings.gunicorn_workers} "
-            f"--graceful-timeout 5 --no-control-socket 'api.game:make_app()'",
-            30,
-        ))
+        programs.append(
+            (
+                f"game-{i + 1}",
+                f"{python} -m gunicorn --bind 127.0.0.1:{port} "
+                f"--workers {settings.gunicorn_workers} "
+                f"{GUNICORN_FLAGS} 'api.game:make_app()'",
+                30,
+            )
+        )
     for i, port in enumerate(p.relay):
-        programs.append((f"relay-{i + 1}", f"{python} -m oddsmith.cli relay --port {port}", 30))
-    programs.append((
-        "nginx",
-        f"{find_nginx()} -e {run_dir / 'nginx-error.log'} -c {nginx_path} -g 'daemon off;'",
-        40,
-    ))
+        programs.append(
+            (f"relay-{i + 1}", f"{python} -m oddsmith.cli relay --port {port}", 30)
+        )
+    programs.append(
+        (
+            "nginx",
+            f"{find_nginx()} -e {run_dir / 'nginx-error.log'} -c {nginx_path} "
+            "-g 'daemon off;'",
+            40,
+        )
+    )
     sections = [
         f"""[supervisord]
 nodaemon=true
-logfile={run_dir / 'supervisord.log'}
-pidfile={run_dir / 'supervisord.pid'}
+logfile={run_dir / "supervisord.log"}
+pidfile={run_dir / "supervisord.pid"}
 childlogdir={log_dir}
 loglevel=warn
 
 [unix_http_server]
-file={run_dir / 'supervisor.sock'}
+file={run_dir / "supervisor.sock"}
 chmod=0700
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
-serverurl=unix://{run_dir / 'supervisor.sock'}
+serverurl=unix://{run_dir / "supervisor.sock"}
 """
     ]
     root = Path(__file__).resolve().parent.parent
@@ -191,7 +222,7 @@ stopwaitsecs=10
 stopasgroup=true
 killasgroup=true
 redirect_stderr=true
-stdout_logfile={log_dir / (name + '.log')}
+stdout_logfile={log_dir / (name + ".log")}
 stdout_logfile_maxbytes=20MB
 """
         )

@@ -14,8 +14,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import peewee as pw
-from pymysql.constants import CLIENT
 from playhouse.db_url import connect as connect_url
+from pymysql.constants import CLIENT
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Account(Model):
     balance = pw.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [pw.Check("kind <> 'user' OR balance >= 0")]
+        constraints = [pw.Check("kind <> 'user' OR balance >= 0")]  # noqa: RUF012
 
 
 class Session(Model):
@@ -215,9 +215,7 @@ def open_database(url: str, create: bool = True) -> pw.Database:
     else:
         # FOUND_ROWS makes an UPDATE report the rows it matched, not only the
         # rows it changed, as the fencing and balance guards rely on.
-        db = connect_url(
-            url, charset="utf8mb4", autocommit=True, client_flag=CLIENT.FOUND_ROWS
-        )
+        db = connect_url(url, charset="utf8mb4", client_flag=CLIENT.FOUND_ROWS)
     database.initialize(db)
     db.connect(reuse_if_open=True)
     if create:

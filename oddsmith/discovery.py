@@ -13,7 +13,13 @@ import socket
 import threading
 from urllib.parse import urlparse
 
-from zeroconf import IPVersion, ServiceBrowser, ServiceInfo, ServiceStateChange, Zeroconf
+from zeroconf import (
+    IPVersion,
+    ServiceBrowser,
+    ServiceInfo,
+    ServiceStateChange,
+    Zeroconf,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +32,9 @@ def parse_static(text: str) -> dict[str, str]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, sep, endpoint = item.partition("=")
         if not sep or not endpoint.startswith("tcp://"):
-            raise ValueError(f"static worker entry must be name=tcp://host:port, got {item!r}")
+            raise ValueError(
+                f"static worker entry must be name=tcp://host:port, got {item!r}"
+            )
         workers[name.strip()] = endpoint.strip()
     return workers
 
@@ -62,7 +70,9 @@ class Announcer:
 class Directory:
     """Map worker names to endpoints from zeroconf and a static list."""
 
-    def __init__(self, static: dict[str, str], use_zeroconf: bool, interfaces: str) -> None:
+    def __init__(
+        self, static: dict[str, str], use_zeroconf: bool, interfaces: str
+    ) -> None:
         self._static = dict(static)
         self._found: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -75,11 +85,17 @@ class Directory:
                 )
             except OSError as exc:
                 # Without multicast the static list and the database still work.
-                log.warning("zeroconf unavailable (%s); using the static worker list", exc)
+                log.warning(
+                    "zeroconf unavailable (%s); using the static worker list", exc
+                )
                 self._zc = None
 
     def _on_change(
-        self, zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
+        self,
+        zeroconf: Zeroconf,
+        service_type: str,
+        name: str,
+        state_change: ServiceStateChange,
     ) -> None:
         worker = name.removesuffix("." + SERVICE_TYPE)
         if state_change is ServiceStateChange.Removed:

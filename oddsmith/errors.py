@@ -61,6 +61,7 @@ IdempotencyConflict = _error(
 )
 Unavailable = _error("unavailable", 503, "Service temporarily unavailable")
 RateLimited = _error("rate_limited", 429, "Too many requests")
+Internal = _error("internal", 500, "Internal error")
 # Internal to the worker protocol: the broker retries on it, clients never see it.
 NotOwner = _error("not_owner", 503, "This worker does not own the event")
 
@@ -82,6 +83,7 @@ BY_CODE: dict[str, type[OddsmithError]] = {
         IdempotencyConflict,
         Unavailable,
         RateLimited,
+        Internal,
         NotOwner,
     )
 }

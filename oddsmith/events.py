@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from oddsmith import db, money, roulette
-from oddsmith.markets import EventSpec, football, roulette as roulette_spec
+from oddsmith.markets import EventSpec, football
+from oddsmith.markets import roulette as roulette_spec
 from oddsmith.pricing import Book, PricingParams
 
 OPEN_STATES = ("scheduled", "open", "suspended", "closed")
@@ -54,11 +55,17 @@ def spec_of(event: db.Event) -> EventSpec:
 def _football_names(spec: EventSpec, home: str, away: str) -> EventSpec:
     """Name outcomes and selections after the teams instead of Home and Away."""
     names = {"home": home, "draw": "Draw", "away": away}
-    double = {"1x": f"{home} or draw", "x2": f"Draw or {away}", "12": f"{home} or {away}"}
+    double = {
+        "1x": f"{home} or draw",
+        "x2": f"Draw or {away}",
+        "12": f"{home} or {away}",
+    }
     markets = []
     for market in spec.markets:
         selections = tuple(
-            dataclasses.replace(sel, name=names.get(sel.code) or double.get(sel.code) or sel.name)
+            dataclasses.replace(
+                sel, name=names.get(sel.code) or double.get(sel.code) or sel.name
+            )
             for sel in market.selections
         )
         markets.append(dataclasses.replace(market, selections=selections))
@@ -156,7 +163,9 @@ def create_spin(table: db.RouletteTable, number: int, now: dt.datetime) -> db.Ev
     )
 
 
-def snapshot_markets(event: db.Event, spec: EventSpec, book: Book) -> list[dict[str, Any]]:
+def snapshot_markets(
+    event: db.Event, spec: EventSpec, book: Book
+) -> list[dict[str, Any]]:
     """Return the public markets: every selection with its odds and maximum stake."""
     odds = book.odds()
     caps, binding = book.max_stakes()
@@ -223,7 +232,8 @@ def view(event: db.Event) -> dict[str, Any]:
             else None
         ),
         "outcomes": [
-            {"index": i, "code": code, "name": names[i]} for i, code in enumerate(spec.outcomes)
+            {"index": i, "code": code, "name": names[i]}
+            for i, code in enumerate(spec.outcomes)
         ],
         "markets": json.loads(event.snapshot) if event.snapshot else [],
         "spin": spin,
@@ -248,7 +258,7 @@ def table_view(table: db.RouletteTable) -> dict[str, Any]:
         .order_by(db.Event.spin_number.desc())
         .limit(12)
     )
-    current = next((s.id for s in spins if s.status in events.OPEN_STATES), None)
+    current = next((s.id for s in spins if s.status in OPEN_STATES), None)
     return {
         "id": table.id,
         "name": table.name,
@@ -257,6 +267,8 @@ def table_view(table: db.RouletteTable) -> dict[str, Any]:
         "pause_seconds": table.pause_seconds,
         "current_event_id": current,
         "recent": [
-            {"event_id": s.id, "pocket": s.result} for s in spins if s.status == "settled"
+            {"event_id": s.id, "pocket": s.result}
+            for s in spins
+            if s.status == "settled"
         ],
     }

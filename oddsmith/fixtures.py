@@ -35,11 +35,17 @@ class ImportResult:
 def available() -> list[dict[str, Any]]:
     """List the bundled league files."""
     leagues = []
-    for entry in sorted(resources.files(FIXTURE_PACKAGE).iterdir(), key=lambda p: p.name):
+    for entry in sorted(
+        resources.files(FIXTURE_PACKAGE).iterdir(), key=lambda p: p.name
+    ):
         if entry.name.endswith(".json"):
             data = json.loads(entry.read_text(encoding="utf-8"))
             leagues.append(
-                {"file": entry.name[:-5], "name": data["name"], "matches": len(data["matches"])}
+                {
+                    "file": entry.name[:-5],
+                    "name": data["name"],
+                    "matches": len(data["matches"]),
+                }
             )
     return leagues
 
@@ -68,7 +74,7 @@ def _result(match: dict[str, Any]) -> int | None:
 def import_league(
     file: str, *, played: int = 10, now: dt.datetime | None = None
 ) -> ImportResult:
-    """Create events for a league file: all unplayed matches, the last ``played`` results.
+    """Create events for a league: every unplayed match, the last ``played`` results.
 
     Importing the same file twice creates nothing new: each match has a stable
     external reference.
@@ -78,7 +84,9 @@ def import_league(
     league = data["name"]
     matches = data["matches"]
     unplayed = [m for m in matches if _result(m) is None]
-    finished = [m for m in matches if _result(m) is not None][-played:] if played else []
+    finished = (
+        [m for m in matches if _result(m) is not None][-played:] if played else []
+    )
 
     shift = dt.timedelta(0)
     if unplayed:
@@ -104,8 +112,14 @@ def import_league(
                 if result is not None:
                     # Nothing can have been staked on a match imported after it
                     # was played, so settling it moves no money.
-                    event.status, event.result, event.settled_at = "settled", result, now
-                    event.save(only=[db.Event.status, db.Event.result, db.Event.settled_at])
+                    event.status, event.result, event.settled_at = (
+                        "settled",
+                        result,
+                        now,
+                    )
+                    event.save(
+                        only=[db.Event.status, db.Event.result, db.Event.settled_at]
+                    )
                     db.Lease.update(active=False).where(
                         db.Lease.resource == events.resource(event.id)
                     ).execute()
@@ -113,5 +127,11 @@ def import_league(
                 created += 1
         except pw.IntegrityError:
             skipped += 1
-    log.info("imported %s: %s created, %s settled, %s already there", file, created, settled, skipped)
+    log.info(
+        "imported %s: %s created, %s settled, %s already there",
+        file,
+        created,
+        settled,
+        skipped,
+    )
     return ImportResult(created=created, settled=settled, skipped=skipped)

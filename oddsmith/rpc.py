@@ -81,16 +81,24 @@ class BrokerClient:
                 # No connection to the broker yet: wait a little and retry.
                 time.sleep(min(0.1, remaining))
                 continue
-            reply = self._await(socket, request.request_id, min(ATTEMPT_SECONDS, remaining))
+            reply = self._await(
+                socket, request.request_id, min(ATTEMPT_SECONDS, remaining)
+            )
             if reply is None:
-                log.warning("no reply to %s %s within an attempt; retrying", op, request.request_id)
+                log.warning(
+                    "no reply to %s %s within an attempt; retrying",
+                    op,
+                    request.request_id,
+                )
                 self._reset()
                 continue
             if reply.error is not None:
                 if reply.error.code in ("not_owner", "unavailable"):
                     time.sleep(0.05)
                     continue
-                raise errors.from_code(reply.error.code, reply.error.detail, reply.error.current)
+                raise errors.from_code(
+                    reply.error.code, reply.error.detail, reply.error.current
+                )
             return reply.result or {}
 
     def _await(

@@ -39,7 +39,9 @@ class Claims:
 
 
 def _key_id(public: Ed25519PublicKey) -> str:
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    raw = public.public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
@@ -107,7 +109,9 @@ class Signer:
             "iss": self.issuer,
             "aud": self.audience,
         }
-        token = jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
+        token = jwt.encode(
+            claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid}
+        )
         return token, token_id
 
 

@@ -95,7 +95,10 @@ class Platform:
 
         db.open_database(self.env["ODDSMITH_DB"], create=False)
         try:
-            return db.Worker.select().where(db.Worker.last_seen > time.time() - 3).count() >= 2
+            return (
+                db.Worker.select().where(db.Worker.last_seen > time.time() - 3).count()
+                >= 2
+            )
         finally:
             db.database.close()
 
@@ -129,7 +132,12 @@ class Platform:
     # -- HTTP --------------------------------------------------------------
 
     def call(
-        self, method: str, path: str, token: str | None = None, body: Any = None, **headers: str
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        body: Any = None,
+        **headers: str,
     ) -> requests.Response:
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -137,13 +145,21 @@ class Platform:
             method, self.url + path, json=body, headers=headers, timeout=30
         )
 
-    def register(self, username: str, password: str = "correct horse battery") -> dict[str, Any]:
-        resp = self.call("POST", "/api/auth/register", body={"username": username, "password": password})
+    def register(
+        self, username: str, password: str = "correct horse battery"
+    ) -> dict[str, Any]:
+        resp = self.call(
+            "POST",
+            "/api/auth/register",
+            body={"username": username, "password": password},
+        )
         assert resp.status_code == 201, resp.text
         return resp.json()
 
     def login(self, username: str, password: str = "correct horse battery") -> str:
-        resp = self.call("POST", "/api/auth/login", body={"username": username, "password": password})
+        resp = self.call(
+            "POST", "/api/auth/login", body={"username": username, "password": password}
+        )
         assert resp.status_code == 200, resp.text
         return resp.json()["access_token"]
 
@@ -151,13 +167,25 @@ class Platform:
         return self.login("admin", ADMIN_PASSWORD)
 
     def place(
-        self, token: str, event_id: int, selection_id: int, stake: int, odds: str, policy: str = "better"
+        self,
+        token: str,
+        event_id: int,
+        selection_id: int,
+        stake: int,
+        odds: str,
+        policy: str = "better",
     ) -> requests.Response:
         return self.call(
             "POST",
             "/api/bets",
             token,
-            {"event_id": event_id, "selection_id": selection_id, "stake": stake, "odds": odds, "policy": policy},
+            {
+                "event_id": event_id,
+                "selection_id": selection_id,
+                "stake": stake,
+                "odds": odds,
+                "policy": policy,
+            },
             **{"Idempotency-Key": uuid.uuid4().hex},
         )
 
@@ -165,7 +193,9 @@ class Platform:
         return connect(f"ws://127.0.0.1:{self.port}/ws", open_timeout=10)
 
 
-def next_message(ws: ClientConnection, match: Any, timeout: float = 15) -> dict[str, Any]:
+def next_message(
+    ws: ClientConnection, match: Any, timeout: float = 15
+) -> dict[str, Any]:
     """Read messages until one satisfies ``match``; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:

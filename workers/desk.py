@@ -100,7 +100,7 @@ class Desk:
         self.owned.pop(event_id, None)
 
     def _check_fence(self, owned: OwnedEvent) -> None:
-        """Refuse the write unless this worker still holds the lease; call in a transaction."""
+        """Refuse the write unless this worker still holds the lease."""
         held = (
             db.Lease.update(fence=db.Lease.fence)
             .where(
@@ -117,19 +117,27 @@ class Desk:
     def _get(self, event_id: int) -> OwnedEvent:
         owned = self.owned.get(event_id)
         if owned is None:
-            raise errors.NotOwner(f"worker {self.worker_name} does not own event {event_id}")
+            raise errors.NotOwner(
+                f"worker {self.worker_name} does not own event {event_id}"
+            )
         return owned
 
     def _bump(self, owned: OwnedEvent, **changes: Any) -> None:
-        """Write a new version of the event (and its snapshot) and queue its publication."""
+        """Write a new version of the event and its snapshot; queue its publication."""
         row = owned.row
         for name, value in changes.items():
             setattr(row, name, value)
         row.version += 1
         row.snapshot = json.dumps(events.snapshot_markets(row, owned.spec, owned.book))
-        fields = [db.Event.version, db.Event.snapshot, *(getattr(db.Event, n) for n in changes)]
+        fields = [
+            db.Event.version,
+            db.Event.snapshot,
+            *(getattr(db.Event, n) for n in changes),
+        ]
         row.save(only=fields)
-        self.outbox.append((event_topic(owned.id), {"type": "event", "event": events.view(row)}))
+        self.outbox.append(
+            (event_topic(owned.id), {"type": "event", "event": events.view(row)})
+        )
 
     def _current(self, owned: OwnedEvent, position: int) -> dict[str, Any]:
         odds = owned.book.odds()
@@ -142,7 +150,9 @@ class Desk:
 
     def _publish_user(self, user_id: int, bet: dict[str, Any] | None = None) -> None:
         balance = ledger.balance_of(ledger.user_code(user_id))
-        self.outbox.append((user_topic(user_id), {"type": "balance", "balance": balance}))
+        self.outbox.append(
+            (user_topic(user_id), {"type": "balance", "balance": balance})
+        )
         if bet is not None:
             self.outbox.append((user_topic(user_id), {"type": "bet", "bet": bet}))
 
@@ -164,7 +174,9 @@ class Desk:
             raise errors.NotFound("The event has no such selection.")
 
         # The same key again returns the bet it placed, never a second one.
-        existing = db.Bet.get_or_none((db.Bet.user == user_id) & (db.Bet.idempotency_key == key))
+        existing = db.Bet.get_or_none(
+            (db.Bet.user == user_id) & (db.Bet.idempotency_key == key)
+        )
         if existing is not None:
             if (existing.event_id, existing.selection_id, existing.stake) != (
                 owned.id,
@@ -175,9 +187,12 @@ class Desk:
             return {"bet": self._bet_view(owned, existing), "replayed": True}
 
         row = owned.row
-        if row.status != "open" or (row.closes_at is not None and row.closes_at <= db.utcnow()):
+        if row.status != "open" or (
+            row.closes_at is not None and row.closes_at <= db.utcnow()
+        ):
             raise errors.EventNotOpen(
-                f"Betting on {row.name} is {row.status}.", self._current(owned, position)
+                f"Betting on {row.name} is {row.status}.",
+                self._current(owned, position),
             )
         if stake > ledger.balance_of(ledger.user_code(user_id)):
             raise errors.InsufficientBalance(
@@ -185,7 +200,10 @@ class Desk:
             )
 
         placement = owned.book.place(
-            position, stake, money.parse_odds(args["odds"]), args.get("policy", "better")
+            position,
+            stake,
+            money.parse_odds(args["odds"]),
+            args.get("policy", "better"),
         )
         if not placement.accepted:
             current = self._current(owned, position)
@@ -214,7 +232,10 @@ class Desk:
                 ledger.post(
                     f"stake:{bet.id}",
                     "stake",
-                    [(ledger.user_code(user_id), -stake), (ledger.pool_code(owned.id), stake)],
+                    [
+                        (ledger.user_code(user_id), -stake),
+                        (ledger.pool_code(owned.id), stake),
+                    ],
                     event=owned.id,
                     bet=bet.id,
                 )
@@ -223,7 +244,9 @@ class Desk:
             self.outbox.clear()
             self._reload(owned)
             if isinstance(exc, pw.IntegrityError):
-                raise errors.IdempotencyConflict("That key was used for another bet.") from exc
+                raise errors.IdempotencyConflict(
+                    "That key was used for another bet."
+                ) from exc
             if isinstance(exc, errors.InsufficientBalance):
                 exc.current = self._current(self.owned[owned.id], position)
             raise
@@ -231,7 +254,12 @@ class Desk:
         self._publish_user(user_id, view)
         log.info(
             "bet %s accepted: event %s selection %s stake %s odds %s request_id=%s",
-            bet.id, owned.id, position, stake, placement.odds, request_id,
+            bet.id,
+            owned.id,
+            position,
+            stake,
+            placement.odds,
+            request_id,
         )
         return {"bet": view, "replayed": False}
 
@@ -243,7 +271,7 @@ class Desk:
     # -- lifecycle -------------------------------------------------------------
 
     def transition(self, event_id: int, action: str, actor: int) -> dict[str, Any]:
-        """Apply suspend, resume, close or open; refuse what the state does not allow."""
+        """Apply suspend, resume, close or open, if the state allows it."""
         owned = self._get(event_id)
         allowed, target = events.TRANSITIONS[action]
         if owned.row.status not in allowed:
@@ -254,7 +282,9 @@ class Desk:
             self._check_fence(owned)
             self._bump(owned, status=target)
             if actor:
-                db.AuditLog.create(actor=actor, action=action, target=f"event:{event_id}")
+                db.AuditLog.create(
+                    actor=actor, action=action, target=f"event:{event_id}"
+                )
         return events.view(owned.row)
 
     def void(self, event_id: int, actor: int) -> dict[str, Any]:
@@ -264,15 +294,22 @@ class Desk:
         if owned.row.status == "voided":
             return events.view(owned.row)
         if owned.row.status not in allowed:
-            raise errors.InvalidTransition(f"Cannot void an event that is {owned.row.status}.")
+            raise errors.InvalidTransition(
+                f"Cannot void an event that is {owned.row.status}."
+            )
         users: set[int] = set()
         with db.write_transaction():
             self._check_fence(owned)
-            for bet in db.Bet.select().where((db.Bet.event == event_id) & (db.Bet.status == "open")):
+            for bet in db.Bet.select().where(
+                (db.Bet.event == event_id) & (db.Bet.status == "open")
+            ):
                 ledger.post(
                     f"refund:{bet.id}",
                     "refund",
-                    [(ledger.pool_code(event_id), -bet.stake), (ledger.user_code(bet.user_id), bet.stake)],
+                    [
+                        (ledger.pool_code(event_id), -bet.stake),
+                        (ledger.user_code(bet.user_id), bet.stake),
+                    ],
                     event=event_id,
                     bet=bet.id,
                 )
@@ -284,7 +321,9 @@ class Desk:
                 db.Lease.resource == events.resource(event_id)
             ).execute()
             if actor:
-                db.AuditLog.create(actor=actor, action="void", target=f"event:{event_id}")
+                db.AuditLog.create(
+                    actor=actor, action="void", target=f"event:{event_id}"
+                )
         for user_id in users:
             self._publish_user(user_id)
         return events.view(owned.row)
@@ -300,7 +339,9 @@ class Desk:
                 "The event is settled with another outcome; use a correction."
             )
         if row.status != "closed":
-            raise errors.InvalidTransition(f"Cannot settle an event that is {row.status}.")
+            raise errors.InvalidTransition(
+                f"Cannot settle an event that is {row.status}."
+            )
         with db.write_transaction():
             self._check_fence(owned)
             users = self._pay(owned, outcome, revision=row.revision)
@@ -310,7 +351,9 @@ class Desk:
             ).execute()
             if actor:
                 db.AuditLog.create(
-                    actor=actor, action="settle", target=f"event:{event_id}",
+                    actor=actor,
+                    action="settle",
+                    target=f"event:{event_id}",
                     detail=owned.spec.outcomes[outcome],
                 )
         for user_id in users:
@@ -319,11 +362,13 @@ class Desk:
         return events.view(row)
 
     def _pay(self, owned: OwnedEvent, outcome: int, revision: int) -> set[int]:
-        """Mark bets won or lost, pay winners and move the rest of the pool to the house."""
+        """Mark bets won or lost, pay winners, move what is left to the house."""
         users: set[int] = set()
         pool = ledger.pool_code(owned.id)
         now = db.utcnow()
-        for bet in db.Bet.select().where((db.Bet.event == owned.id) & (db.Bet.status == "open")):
+        for bet in db.Bet.select().where(
+            (db.Bet.event == owned.id) & (db.Bet.status == "open")
+        ):
             position = owned.position_of[bet.selection_id]
             if outcome in owned.outcomes_of[position]:
                 amount = money.payout(bet.stake, bet.odds)
@@ -349,7 +394,9 @@ class Desk:
         )
         return users
 
-    def correct(self, event_id: int, outcome: int, actor: int, reason: str) -> dict[str, Any]:
+    def correct(
+        self, event_id: int, outcome: int, actor: int, reason: str
+    ) -> dict[str, Any]:
         """Replace a settled outcome: reverse the old payouts, then pay the new ones.
 
         A winner who has already spent a payout that is now reversed cannot go
@@ -378,7 +425,9 @@ class Desk:
                 f"unhouse:{event_id}:{revision}",
                 "correction",
                 [(ledger.HOUSE_CODE, -house_before), (pool, house_before)],
-                event=event_id, actor=actor, reason=reason,
+                event=event_id,
+                actor=actor,
+                reason=reason,
             )
             for bet in db.Bet.select().where(db.Bet.event == event_id):
                 users.add(bet.user_id)
@@ -390,21 +439,32 @@ class Desk:
                             f"writeoff:{bet.id}:{revision}",
                             "write_off",
                             [(ledger.HOUSE_CODE, -shortfall), (user, shortfall)],
-                            event=event_id, bet=bet.id, actor=actor, reason=reason,
+                            event=event_id,
+                            bet=bet.id,
+                            actor=actor,
+                            reason=reason,
                         )
                     ledger.post(
                         f"reverse:{bet.id}:{revision}",
                         "correction",
                         [(user, -bet.payout), (pool, bet.payout)],
-                        event=event_id, bet=bet.id, actor=actor, reason=reason,
+                        event=event_id,
+                        bet=bet.id,
+                        actor=actor,
+                        reason=reason,
                     )
                 bet.status, bet.payout = "open", 0
                 bet.save(only=[db.Bet.status, db.Bet.payout])
             self._pay(owned, outcome, revision=revision + 1)
             self._bump(owned, result=outcome, revision=revision + 1)
             db.AuditLog.create(
-                actor=actor, action="correct", target=f"event:{event_id}",
-                detail=f"{owned.spec.outcomes[row.result or 0]} -> {owned.spec.outcomes[outcome]}: {reason}",
+                actor=actor,
+                action="correct",
+                target=f"event:{event_id}",
+                detail=(
+                    f"{owned.spec.outcomes[row.result or 0]} -> "
+                    f"{owned.spec.outcomes[outcome]}: {reason}"
+                ),
             )
         for user_id in users:
             self._publish_user(user_id)

@@ -7,6 +7,7 @@ its fair share, closes football events at kick-off and drives roulette tables.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -84,13 +85,17 @@ class Worker:
     def _settle(self, request: protocol.Request) -> dict[str, Any]:
         event_id = self._event_id(request)
         return self.desk.settle(
-            event_id, self._outcome(event_id, str(request.args["outcome"])), request.actor
+            event_id,
+            self._outcome(event_id, str(request.args["outcome"])),
+            request.actor,
         )
 
     def _correct(self, request: protocol.Request) -> dict[str, Any]:
         event_id = self._event_id(request)
         outcome = self._outcome(event_id, str(request.args["outcome"]))
-        return self.desk.correct(event_id, outcome, request.actor, str(request.args["reason"]))
+        return self.desk.correct(
+            event_id, outcome, request.actor, str(request.args["reason"])
+        )
 
     def _stop_table(self, request: protocol.Request) -> dict[str, Any]:
         table_id = int(request.resource.partition(":")[2])
@@ -99,10 +104,13 @@ class Worker:
         with db.write_transaction():
             self._check_table_fence(table_id)
             db.RouletteTable.update(status="stopping").where(
-                (db.RouletteTable.id == table_id) & (db.RouletteTable.status == "running")
+                (db.RouletteTable.id == table_id)
+                & (db.RouletteTable.status == "running")
             ).execute()
             if request.actor:
-                db.AuditLog.create(actor=request.actor, action="stop_table", target=f"table:{table_id}")
+                db.AuditLog.create(
+                    actor=request.actor, action="stop_table", target=f"table:{table_id}"
+                )
         table = db.RouletteTable.get_by_id(table_id)
         self._publish_table(table)
         return events.table_view(table)
@@ -112,12 +120,18 @@ class Worker:
         deadline = request.args.get("deadline")
         if isinstance(deadline, (int, float)) and deadline < time.time():
             # The caller has given up; acting now would surprise it.
-            error = protocol.ErrorBody("unavailable", "the request expired before it ran")
+            error = protocol.ErrorBody(
+                "unavailable", "the request expired before it ran"
+            )
             return protocol.Reply(request_id=request.request_id, error=error)
         handler = self.handlers.get(request.op)
         if handler is None:
-            log.warning("unknown operation %r request_id=%s", request.op, request.request_id)
-            error = protocol.ErrorBody("invalid_request", f"unknown operation {request.op}")
+            log.warning(
+                "unknown operation %r request_id=%s", request.op, request.request_id
+            )
+            error = protocol.ErrorBody(
+                "invalid_request", f"unknown operation {request.op}"
+            )
             return protocol.Reply(request_id=request.request_id, error=error)
         try:
             result = handler(request)
@@ -127,11 +141,26 @@ class Worker:
                 error=protocol.ErrorBody(exc.code, exc.detail, exc.current),
             )
         except (pw.OperationalError, pw.InterfaceError) as exc:
-            log.warning("database error on %s: %s request_id=%s", request.op, exc, request.request_id)
+            log.warning(
+                "database error on %s: %s request_id=%s",
+                request.op,
+                exc,
+                request.request_id,
+            )
             self._reconnect()
             return protocol.Reply(
                 request_id=request.request_id,
                 error=protocol.ErrorBody("unavailable", "the database is unavailable"),
+            )
+        except Exception:
+            # A bug must cost one request, not the worker and its events.
+            log.exception("%s failed request_id=%s", request.op, request.request_id)
+            self.desk.outbox.clear()
+            return protocol.Reply(
+                request_id=request.request_id,
+                error=protocol.ErrorBody(
+                    "internal", "the worker failed on this request"
+                ),
             )
         finally:
             self._flush()
@@ -143,10 +172,8 @@ class Worker:
         self.desk.outbox.clear()
 
     def _reconnect(self) -> None:
-        try:
+        with contextlib.suppress(pw.PeeweeException):
             db.database.close()
-        except pw.PeeweeException:
-            pass
         try:
             db.database.connect(reuse_if_open=True)
         except pw.PeeweeException as exc:
@@ -161,7 +188,9 @@ class Worker:
             .execute()
         )
         if not updated:
-            db.Worker.insert(name=self.name, endpoint=self.endpoint, last_seen=now).on_conflict_ignore().execute()
+            db.Worker.insert(
+                name=self.name, endpoint=self.endpoint, last_seen=now
+            ).on_conflict_ignore().execute()
 
     def _renew(self, now: float) -> None:
         """Extend every lease still ours; forget what another worker took."""
@@ -203,7 +232,9 @@ class Worker:
     def _claim_share(self, now: float) -> None:
         live = max(
             1,
-            db.Worker.select().where(db.Worker.last_seen > now - self.settings.lease_seconds).count(),
+            db.Worker.select()
+            .where(db.Worker.last_seen > now - self.settings.lease_seconds)
+            .count(),
         )
         # Spins are driven by their table's owner, so only matches and tables
         # are shared out here.
@@ -215,7 +246,9 @@ class Worker:
         candidates, total, mine = [], 0, 0
         spin_ids = set(
             db.Event.select(db.Event.id)
-            .where(db.Event.table.is_null(False) & db.Event.status.in_(events.OPEN_STATES))
+            .where(
+                db.Event.table.is_null(False) & db.Event.status.in_(events.OPEN_STATES)
+            )
             .tuples()
         )
         spins = {events.resource(i) for (i,) in spin_ids}
@@ -249,12 +282,16 @@ class Worker:
     def _close_started_matches(self) -> None:
         now = db.utcnow()
         for event_id, owned in list(self.desk.owned.items()):
-            if owned.row.status in ("open", "suspended") and kick_off_passed(owned.row, now):
+            if owned.row.status in ("open", "suspended") and kick_off_passed(
+                owned.row, now
+            ):
                 try:
                     self.desk.transition(event_id, "close", 0)
                     log.info("event %s closed at kick-off", event_id)
                 except errors.OddsmithError as exc:
-                    log.warning("could not close event %s at kick-off: %s", event_id, exc)
+                    log.warning(
+                        "could not close event %s at kick-off: %s", event_id, exc
+                    )
 
     def _check_table_fence(self, table_id: int) -> None:
         held = (
@@ -272,7 +309,10 @@ class Worker:
 
     def _publish_table(self, table: db.RouletteTable) -> None:
         self.publisher.send_multipart(
-            [table_topic(table.id), protocol.encode({"type": "table", "table": events.table_view(table)})]
+            [
+                table_topic(table.id),
+                protocol.encode({"type": "table", "table": events.table_view(table)}),
+            ]
         )
 
     def _run_table(self, table_id: int, now_epoch: float) -> None:
@@ -327,20 +367,27 @@ class Worker:
             return
         if table.status != "running":
             return
-        if spin is not None and spin.settled_at and spin.settled_at + dt.timedelta(
-            seconds=table.pause_seconds
-        ) > now:
+        if (
+            spin is not None
+            and spin.settled_at
+            and spin.settled_at + dt.timedelta(seconds=table.pause_seconds) > now
+        ):
             return
         number = (spin.spin_number if spin else 0) + 1
         with db.write_transaction():
             self._check_table_fence(table_id)
             created = events.create_spin(table, number, now)
             db.Lease.update(
-                owner=self.name, fence=1, expires_at=now_epoch + self.settings.lease_seconds
+                owner=self.name,
+                fence=1,
+                expires_at=now_epoch + self.settings.lease_seconds,
             ).where(db.Lease.resource == events.resource(created.id)).execute()
         self.desk.load(created.id, 1)
         self.publisher.send_multipart(
-            [protocol.event_topic(created.id), protocol.encode({"type": "event", "event": events.view(created)})]
+            [
+                protocol.event_topic(created.id),
+                protocol.encode({"type": "event", "event": events.view(created)}),
+            ]
         )
         self._publish_table(table)
 
@@ -363,9 +410,13 @@ class Worker:
         announcer = None
         if self.settings.discovery in ("zeroconf", "both"):
             try:
-                announcer = Announcer(self.name, self.endpoint, self.settings.zeroconf_interfaces)
+                announcer = Announcer(
+                    self.name, self.endpoint, self.settings.zeroconf_interfaces
+                )
             except OSError as exc:
-                log.warning("cannot announce on zeroconf (%s); relying on the static list", exc)
+                log.warning(
+                    "cannot announce on zeroconf (%s); relying on the static list", exc
+                )
         log.info("worker %s listening on %s", self.name, self.endpoint)
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "running", False))
         signal.signal(signal.SIGINT, lambda *_: setattr(self, "running", False))
@@ -380,6 +431,8 @@ class Worker:
                     except (pw.OperationalError, pw.InterfaceError) as exc:
                         log.warning("database unavailable during tick: %s", exc)
                         self._reconnect()
+                    except Exception:
+                        log.exception("periodic work failed; retrying on the next tick")
                     next_tick = time.monotonic() + TICK_SECONDS
         finally:
             self._release_all()
