@@ -12,7 +12,8 @@ carry the prior probabilities the pricing engine starts from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
@@ -191,7 +192,7 @@ def _validate(spec: EventSpec) -> None:
             if sel.outcomes[0] < 0 or sel.outcomes[-1] >= n_outcomes:
                 raise SpecError(f"{where}: {sel.code!r} names an unknown outcome")
         _validate_probabilities(where, "prior", market.prior, len(market.selections))
-        if sum(market.prior) > MAX_MARKET_MASS:
+        if math.fsum(market.prior) > MAX_MARKET_MASS:
             raise SpecError(f"{where}: priors sum above {MAX_MARKET_MASS}")
         if market.true_prob is not None:
             _validate_probabilities(
@@ -310,7 +311,7 @@ def roulette() -> EventSpec:
     )
 
 
-def _pockets(code: str, name: str, pockets: Any) -> SelectionSpec:
+def _pockets(code: str, name: str, pockets: Iterable[int]) -> SelectionSpec:
     return SelectionSpec(code, name, tuple(sorted(pockets)))
 
 

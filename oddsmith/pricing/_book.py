@@ -133,7 +133,7 @@ class Book:
         selection = self._selection_index(selection)
         # Values past these bounds give the same answer as the bounds, and keep
         # the arguments inside int64.
-        stake = min(operator.index(stake), MAX_TOTAL_STAKE + 1)
+        stake = max(min(operator.index(stake), MAX_TOTAL_STAKE + 1), -1)
         quoted_odds = max(min(operator.index(quoted_odds), MAX_ODDS_LIMIT + 1), 0)
         reason, odds, payout, cap, binding = k.place_bet(
             selection,

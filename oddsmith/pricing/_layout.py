@@ -7,6 +7,8 @@ rounded to millionths and true probabilities recovered as exact fractions.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -56,8 +58,7 @@ class Layout:
     # Highest odds each selection may show: fair odds less the margin when the
     # true probability is known, else max_odds.
     fair_cap: IntArray
-    # Each market's mass factor K in millionths, at least PRIOR_SCALE; see
-    # docs/pricing.md for why overlapping markets need it.
+    # Each market's total prior K in millionths; see market_mass.
     market_mass: IntArray
     market_start: IntArray
     params: IntArray
@@ -78,13 +79,17 @@ def quantise_prior(probability: float) -> int:
     return round(probability * PRIOR_SCALE)
 
 
-def market_mass(weights: list[int]) -> int:
+def market_mass(prior: Sequence[float]) -> int:
     """Return the factor K that scales real money in a market, in millionths.
 
-    It is the market's total prior, but never below one: markets whose priors
-    sum to one or less (1X2, straight numbers, red/black) use the plain rule.
+    K is the market's total prior: 1 for 1X2 and straight numbers, where the
+    rule is p_j = (S_j + L*q_j) / (S + L) as written; 2 for double chance,
+    whose selections each hold two of three results; 36/37 for red/black,
+    which leave out zero. Scaling S_j by it keeps the implied probabilities of
+    a market summing to its prior mass however the money is spread. Rounding
+    the sum once keeps K at least every selection's own weight.
     """
-    return max(PRIOR_SCALE, sum(weights))
+    return round(math.fsum(prior) * PRIOR_SCALE)
 
 
 def fair_cap(true_prob: float, margin_bp: int, max_odds: int) -> int:
@@ -127,7 +132,7 @@ def build_layout(spec: EventSpec, params: PricingParams) -> Layout:
                 caps.append(
                     fair_cap(market.true_prob[k], params.margin_bp, params.max_odds)
                 )
-        mass.append(market_mass(weights))
+        mass.append(market_mass(market.prior))
         market_start.append(len(selection_market))
 
     vector = [0] * N_PARAMS

@@ -111,13 +111,15 @@ class PricingParams:
         The known probabilities cap every price at fair odds less the margin;
         a margin of 2.7% (the single zero's edge) makes that cap exactly the
         casino's payouts: 36.00 on a number, 2.00 on red, 3.00 on a dozen.
-        Liquidity of 500.00 per market lets lopsided money shade the favoured
-        side below those payouts. Budget 2,000.00 plus half the turnover; at
-        most 500.00 on one bet.
+        Those payouts hold while the money is spread in proportion to the
+        chances; liquidity of 100,000.00 per market then shades a side about
+        a tick per 250.00 it is overbacked on even chances, and by 0.35 on a
+        number for each 10.00 a lone number carries. Budget 2,000.00 plus
+        half the turnover; at most 500.00 on one bet.
         """
         return cls(
             margin_bp=270,
-            liquidity=50_000,
+            liquidity=10_000_000,
             b0=200_000,
             alpha_bp=5_000,
             per_bet_limit=50_000,

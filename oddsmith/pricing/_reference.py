@@ -74,7 +74,7 @@ class ReferenceBook:
         for market in spec.markets:
             weights = [quantise_prior(q) for q in market.prior]
             self.weight.extend(weights)
-            self.mass.append(market_mass(weights))
+            self.mass.append(market_mass(market.prior))
             for k in range(len(market.selections)):
                 if market.true_prob is None:
                     self.fair.append(None)

@@ -58,7 +58,7 @@ def test_book_keeps_its_promises_after_every_bet(
 def test_liability_is_the_sum_of_rounded_down_payouts(
     spec: EventSpec, pricing: PricingParams, plans: list[BetPlan]
 ) -> None:
-    """Each outcome's liability equals the sum of stake*odds//100 of the bets it pays."""
+    """Each liability is the sum of stake*odds//100 over the bets that outcome pays."""
     book = Book(spec, pricing)
     accepted: list[tuple[int, int, int]] = []
     for plan in plans:
@@ -76,4 +76,6 @@ def test_liability_is_the_sum_of_rounded_down_payouts(
         assert int(book.liability()[w]) == owed
         assert book.house_result(w) == sum(s for _, s, _ in accepted) - owed
     assert book.total_stake == sum(s for _, s, _ in accepted)
-    assert book.worst_case() == min(book.house_result(w) for w in range(len(spec.outcomes)))
+    assert book.worst_case() == min(
+        book.house_result(w) for w in range(len(spec.outcomes))
+    )
