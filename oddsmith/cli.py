@@ -117,5 +117,24 @@ def import_fixtures(file: str) -> None:
     )
 
 
+@main.command()
+def audit() -> None:
+    """Verify every ledger invariant; exit 1 on any violation."""
+    from oddsmith import audit as checks
+    from oddsmith import db
+
+    settings = _settings()
+    db.open_database(settings.database_url, create=False)
+    failed = False
+    for name, problems in checks.run().items():
+        click.echo(f"{'FAIL' if problems else 'ok  '} {name}")
+        for problem in problems[:20]:
+            click.echo(f"       {problem}")
+        if len(problems) > 20:
+            click.echo(f"       ... and {len(problems) - 20} more")
+        failed = failed or bool(problems)
+    sys.exit(1 if failed else 0)
+
+
 if __name__ == "__main__":
     main()
