@@ -112,10 +112,11 @@ class PricingParams:
         a margin of 2.7% (the single zero's edge) makes that cap exactly the
         casino's payouts: 36.00 on a number, 2.00 on red, 3.00 on a dozen.
         Those payouts hold while the money is spread in proportion to the
-        chances; liquidity of 100,000.00 per market then shades a side about
-        a tick per 250.00 it is overbacked on even chances, and by 0.35 on a
-        number for each 10.00 a lone number carries. Budget 2,000.00 plus
-        half the turnover; at most 500.00 on one bet.
+        chances. With liquidity of 100,000.00 per market an overbacked even
+        chance drops to 1.99, then a tick per about 515.00 of imbalance; a
+        lone number loses 0.13 for a first 10.00 on it. Budget 2,000.00 plus
+        half the turnover, which caps a number at 57.97 on an empty table; at
+        most 500.00 on one bet.
         """
         return cls(
             margin_bp=270,
