@@ -195,7 +195,15 @@ class Worker:
     def _renew(self, now: float) -> None:
         """Extend every lease still ours; forget what another worker took."""
         until = now + self.settings.lease_seconds
-        db.Lease.update(expires_at=until).where(db.Lease.owner == self.name).execute()
+        mine = [events.resource(i) for i in self.desk.owned]
+        mine += [f"table:{i}" for i in self.tables]
+        # Only what this process loaded: a lease left by an earlier process of
+        # the same name must expire and be claimed again under a new fence.
+        for start in range(0, len(mine), 500):
+            db.Lease.update(expires_at=until).where(
+                (db.Lease.owner == self.name)
+                & db.Lease.resource.in_(mine[start : start + 500])
+            ).execute()
         held = dict(
             db.Lease.select(db.Lease.resource, db.Lease.fence)
             .where((db.Lease.owner == self.name) & db.Lease.active)
@@ -417,6 +425,9 @@ class Worker:
                 log.warning(
                     "cannot announce on zeroconf (%s); relying on the static list", exc
                 )
+        # Leases held under this name by a previous process (killed before it
+        # could release them) go back to the pool, to be claimed with a new fence.
+        db.Lease.update(expires_at=0).where(db.Lease.owner == self.name).execute()
         log.info("worker %s listening on %s", self.name, self.endpoint)
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "running", False))
         signal.signal(signal.SIGINT, lambda *_: setattr(self, "running", False))
