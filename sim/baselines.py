@@ -57,7 +57,7 @@ P_LMSR_MARGIN_BP = 1
 _LMSR_LARGE_EXPONENT = 30.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def floor_odds(odds: float, params: np.ndarray) -> int:
     """Round odds in hundredths down to the tick, inside the policy's limits."""
     # Clamp before converting: a near-zero probability would overflow int64.
@@ -66,7 +66,7 @@ def floor_odds(odds: float, params: np.ndarray) -> int:
     return max(math.floor(odds), params[P_MIN_ODDS])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pool_share(
     j: int,
     sel_ptr: np.ndarray,
@@ -87,7 +87,7 @@ def pool_share(
     return backed / (total + virtual * n)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pool_odds(
     j: int,
     sel_ptr: np.ndarray,
@@ -106,7 +106,7 @@ def pool_odds(
     return floor_odds(100.0 + 100.0 * (1.0 - share) / share * keep, params)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pool_max_stake(
     j: int,
     odds: int,
@@ -127,7 +127,7 @@ def pool_max_stake(
     return min(cap, params[P_PER_BET_LIMIT])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lmsr_weights(payout_out: np.ndarray, b: float, weights: np.ndarray) -> float:
     """Fill weights with e^((P(w) - max P)/b) and return their sum."""
     top = payout_out.max()
@@ -138,7 +138,7 @@ def lmsr_weights(payout_out: np.ndarray, b: float, weights: np.ndarray) -> float
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lmsr_odds(
     j: int,
     sel_ptr: np.ndarray,
@@ -155,7 +155,7 @@ def lmsr_odds(
     return floor_odds(100.0 * keep * weight_sum / backed, params)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lmsr_payout(
     j: int,
     stake: int,

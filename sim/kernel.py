@@ -35,7 +35,7 @@ C_STAKE_ASKED = 5  # cents the bettors wanted to stake
 N_COUNTERS = 6
 
 
-@njit
+@njit(inline="always")
 def _quote(
     policy: int,
     j: int,
@@ -74,7 +74,7 @@ def _quote(
     return bl.lmsr_odds(j, sel_ptr, sel_out, weights, weight_sum, params)
 
 
-@njit
+@njit(inline="always")
 def _requote_market(
     policy: int,
     m: int,
@@ -119,7 +119,7 @@ def _requote_market(
         )
 
 
-@njit(cache=True)
+@njit(inline="always")
 def _choose(
     kind: int,
     type_params: np.ndarray,
@@ -129,6 +129,7 @@ def _choose(
     market_ptr: np.ndarray,
     truth: np.ndarray,
     prev_snap: np.ndarray,
+    scratch: np.ndarray,
 ) -> int:
     """Return the selection a bettor backs, given fresh odds, or -1 to abstain."""
     lo = market_ptr[market]
@@ -168,13 +169,18 @@ def _choose(
     bias = type_params[pop.T_FAVOURITE_BIAS]
     if bias == 0.0:
         return lo + min(int(u * (hi - lo)), hi - lo - 1)
+    # Draw with weights (1 / odds) ** bias; a power is dear, so take each once.
     total = 0.0
     for j in range(lo, hi):
-        total += (100.0 / odds[j]) ** bias
+        weight = 100.0 / odds[j]
+        if bias != 1.0:
+            weight = weight**bias
+        scratch[j] = weight
+        total += weight
     target = u * total
     acc = 0.0
-    for j in range(lo, hi):
-        acc += (100.0 / odds[j]) ** bias
+    for j in range(lo, hi - 1):
+        acc += scratch[j]
         if acc >= target:
             return j
     return hi - 1
@@ -235,6 +241,7 @@ def run_season(
     fresh = np.zeros(n_mkt, dtype=np.bool_)
     prev_snap = np.zeros(n_sel, dtype=np.int64)
     cur_snap = np.zeros(n_sel, dtype=np.int64)
+    scratch = np.zeros(n_sel, dtype=np.float64)
     weights = np.ones(n_out, dtype=np.float64)
     min_stake = params[bl.P_MIN_STAKE]
     lmsr_b = float(params[bl.P_LMSR_B])
@@ -339,6 +346,7 @@ def run_season(
                 market_ptr,
                 truth[e],
                 prev_snap,
+                scratch,
             )
             if j < 0:
                 counters[e, C_ABSTAINED] += 1
