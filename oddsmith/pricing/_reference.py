@@ -155,11 +155,3 @@ class ReferenceBook:
             return refuse("over_max_stake")
         self.add_accepted(j, stake, odds)
         return ReferencePlacement(True, None, odds, stake * odds // 100, cap, binding)
-
-    def budget_holds(self) -> bool:
-        """Return whether BP * (max P - T) <= BP * B0 + alpha * T."""
-        worst = max(self.liability)
-        return (
-            BP * (worst - self.total)
-            <= BP * self.params.b0 + self.params.alpha_bp * self.total
-        )

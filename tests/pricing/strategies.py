@@ -13,7 +13,7 @@ from oddsmith.pricing._reference import ReferenceBook
 
 # Bounded so the whole pricing suite stays near a minute on two busy cores.
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

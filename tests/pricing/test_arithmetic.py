@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from oddsmith.pricing._kernels import mul_div_capped
@@ -18,6 +18,9 @@ caps = st.integers(0, INT63) | st.integers(0, 100_000)
 
 @SETTINGS
 @given(factors, multiplicands, divisors, caps)
+# The shift-and-add path, with remainders that often pass the divisor.
+@example(a=(1 << 40) - 1, b=3 << 61, c=(1 << 61) + 1, cap=INT63)
+@example(a=(1 << 27) - 1, b=(1 << 40) + 12_345, c=999_983, cap=INT63)
 def test_mul_div_capped_matches_exact_arithmetic(
     a: int, b: int, c: int, cap: int
 ) -> None:

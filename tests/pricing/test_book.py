@@ -130,10 +130,20 @@ def test_bad_arguments_raise_pricing_errors(book: Book) -> None:
         book.place(HOME, 100.0, 0)  # type: ignore[arg-type]
     with pytest.raises(CapacityExceeded):
         book.add_accepted(HOME, MAX_TOTAL_STAKE + 1, 200)
+    with pytest.raises(CapacityExceeded):
+        book.add_accepted(HOME, 100, 100_001)
+    with pytest.raises(CapacityExceeded):
+        book.add_accepted(HOME, -1, 200)
     with pytest.raises(UnknownSelection):
         simulate_bets(book, [7], [100], [0])
     with pytest.raises(UnknownPolicy):
         simulate_bets(book, [0], [100], [0], [3])
+    with pytest.raises(TypeError):
+        simulate_bets(book, [0], [100.0], [0])
+    with pytest.raises(ValueError):
+        simulate_bets(book, [0, 1], [100, 100, 100], [0])
+    with pytest.raises(InvalidParams):
+        PricingParams.from_json_obj({"margin_bp": 500})
 
 
 def test_absurd_stakes_are_refused_not_overflowed(book: Book) -> None:

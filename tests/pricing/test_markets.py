@@ -131,3 +131,32 @@ def test_malformed_json_is_refused() -> None:
     del obj["markets"][0]["prior"]
     with pytest.raises(SpecError):
         EventSpec.from_json_obj(obj)
+
+
+def _market(code: str = "m", *codes: str, prior: float = 0.5) -> MarketSpec:
+    selections = tuple(SelectionSpec(c, c, (0,)) for c in codes or ("s",))
+    return MarketSpec(code, code, selections, (prior,) * len(selections), None)
+
+
+@pytest.mark.parametrize(
+    "outcomes, markets",
+    [
+        ((), (_market(),)),  # no outcome at all
+        (("a", "a"), (_market(),)),  # two outcomes with one name
+        (("a",), ()),  # nothing to bet on
+        (("a",), (_market("m"), _market("m"))),  # two markets with one code
+        (("a",), (MarketSpec("m", "M", (), (), None),)),  # an empty market
+        (("a",), (_market("m", "s", "s"),)),  # two selections with one code
+        (("a",), (_market("m", "s", "t", "u", "v", "w", prior=0.9),)),  # mass 4.5
+        (
+            ("a",),
+            (MarketSpec("m", "M", (SelectionSpec("s", "S", (0,)),), (0.5,), (-0.1,)),),
+        ),  # a negative true probability
+    ],
+)
+def test_inconsistent_events_are_refused(
+    outcomes: tuple[str, ...], markets: tuple[MarketSpec, ...]
+) -> None:
+    """An event the engine could not price raises SpecError when it is built."""
+    with pytest.raises(SpecError):
+        EventSpec(outcomes=outcomes, markets=markets)

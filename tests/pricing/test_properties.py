@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from hypothesis import given
+from hypothesis import strategies as st
 
 from oddsmith.markets import EventSpec
 from oddsmith.pricing import Book, PricingParams
-from tests.pricing.strategies import SETTINGS, BetPlan, bet_sequences, params, specs
+from tests.pricing.strategies import (
+    SETTINGS,
+    BetPlan,
+    bet_plans,
+    bet_sequences,
+    params,
+    specs,
+)
 
 BP = 10_000
 
@@ -79,3 +87,21 @@ def test_liability_is_the_sum_of_rounded_down_payouts(
     assert book.worst_case() == min(
         book.house_result(w) for w in range(len(spec.outcomes))
     )
+
+
+@SETTINGS
+@given(
+    specs,
+    params(),
+    st.lists(bet_plans, min_size=50, max_size=300),
+)
+def test_budget_holds_through_long_lopsided_sequences(
+    spec: EventSpec, pricing: PricingParams, plans: list[BetPlan]
+) -> None:
+    """Hundreds of bets, many at exactly the cap, never push any outcome past budget."""
+    book = Book(spec, pricing)
+    for plan in plans:
+        caps, _ = book.max_stakes()
+        j, stake, quoted = plan.resolve(book.odds().tolist(), caps.tolist())
+        book.place(j, stake, quoted, plan.policy)
+        assert budget_holds(book, pricing)
