@@ -7,11 +7,19 @@ to the worker that owns it, through the broker.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any
 
 import falcon
 import peewee as pw
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 
 from api import openapi, schemas
 from api.common import (
@@ -22,7 +30,7 @@ from api.common import (
     require_admin,
     send_json,
 )
-from oddsmith import accounts, db, errors, events, fixtures, ledger, money
+from oddsmith import accounts, db, errors, events, fixtures, ledger, metrics, money
 from oddsmith.config import Settings, load_settings
 from oddsmith.pricing import Book
 from oddsmith.rpc import BrokerClient
@@ -502,9 +510,42 @@ class AdminBalance:
 
 
 class Health:
+    """Liveness and readiness: the process answers, and its database does."""
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         db.Event.select().limit(1).count()
         send_json(resp, {"status": "ok"})
+
+
+class Metrics:
+    """Prometheus metrics of every process of this gunicorn instance."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        registry = CollectorRegistry()
+        try:
+            multiprocess.MultiProcessCollector(registry)
+        except ValueError:
+            # Not under gunicorn's multiprocess setup: this process only.
+            registry = REGISTRY
+        resp.content_type = CONTENT_TYPE_LATEST
+        resp.data = generate_latest(registry)
+
+
+class Timing:
+    """Observe every request's latency under its route template."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.timing_started = time.perf_counter()
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, ok: bool
+    ) -> None:
+        started = getattr(req.context, "timing_started", None)
+        if started is None:
+            return
+        metrics.HTTP_SECONDS.labels(
+            req.method, req.uri_template or "unrouted", str(resp.status)[:3]
+        ).observe(time.perf_counter() - started)
 
 
 ROUTES: list[tuple[str, type]] = []
@@ -545,5 +586,9 @@ def make_app(settings: Settings | None = None) -> falcon.App:
     app.add_route("/api/admin/users", AdminUsers(ctx))
     app.add_route("/api/admin/users/{user_id:int(min=1)}/balance", AdminBalance(ctx))
     app.add_route("/api/health", Health())
+    app.add_route("/api/ready", Health())
+    # Served on the internal port only: nginx sends /metrics to the static files.
+    app.add_route("/metrics", Metrics())
+    app.add_middleware(Timing())
     app.add_route("/api/openapi.json", openapi.Document())
     return app

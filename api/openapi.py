@@ -62,6 +62,7 @@ PATHS: dict[str, dict[str, Operation]] = {
         "put": ("Set a user's balance with a reason", schemas.SetBalance, True, 200)
     },
     "/api/health": {"get": ("Game service health", None, False, 200)},
+    "/api/ready": {"get": ("Game service readiness", None, False, 200)},
     "/api/openapi.json": {"get": ("This document", None, False, 200)},
 }
 

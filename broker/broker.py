@@ -20,7 +20,7 @@ from typing import Any
 import peewee as pw
 import zmq
 
-from oddsmith import db, protocol
+from oddsmith import db, metrics, protocol
 from oddsmith.config import Settings
 from oddsmith.discovery import Directory, parse_static
 
@@ -64,6 +64,7 @@ class Broker:
             self.poller.register(sock, zmq.POLLIN)
         self._round_robin = itertools.count()
         self.running = True
+        self.last_loop = time.monotonic()
 
     # -- workers -----------------------------------------------------------------
 
@@ -115,6 +116,7 @@ class Broker:
     def _route(self, pending: Pending) -> None:
         now = time.monotonic()
         if now >= pending.deadline:
+            metrics.ROUTED.labels("unavailable").inc()
             self._reply_error(
                 pending, "unavailable", "no worker owns the event right now"
             )
@@ -172,9 +174,11 @@ class Broker:
         ):
             # Ownership moved: look it up again and resend.
             self.owners.pop(pending.request.resource, None)
+            metrics.ROUTED.labels("not_owner").inc()
             pending.retry_at = time.monotonic() + RETRY_SECONDS
             self.waiting.append(pending)
             return
+        metrics.ROUTED.labels("answered").inc()
         self.frontend.send_multipart([client, payload])
 
     def _retry_waiting(self) -> None:
@@ -191,13 +195,17 @@ class Broker:
             if pending.deadline < now:
                 del self.inflight[request_id]
 
-    def run(self) -> None:
+    def run(self, ops_port: int = 0) -> None:
+        metrics.serve_ops(
+            "127.0.0.1", ops_port, lambda: time.monotonic() - self.last_loop < 2.0
+        )
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "running", False))
         signal.signal(signal.SIGINT, lambda *_: setattr(self, "running", False))
         log.info("broker listening on %s", self.settings.broker_bind)
         try:
             while self.running:
                 events = dict(self.poller.poll(50))
+                self.last_loop = time.monotonic()
                 if self.frontend in events:
                     self._drain(self.frontend, self._on_request)
                 if self.updates_in in events:
@@ -229,6 +237,6 @@ class Broker:
             handle(frames)
 
 
-def main(settings: Settings) -> None:
+def main(settings: Settings, ops_port: int = 0) -> None:
     db.open_database(settings.database_url, create=True)
-    Broker(settings).run()
+    Broker(settings).run(ops_port)

@@ -21,7 +21,7 @@ import zmq.asyncio
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
-from oddsmith import db, errors, events
+from oddsmith import db, errors, events, metrics
 from oddsmith.config import Settings
 from oddsmith.protocol import SESSION_TOPIC
 from oddsmith.tokens import Verifier
@@ -61,9 +61,11 @@ class Relay:
                 broadcast(self.by_user.get(user_id, ()), text)
             else:
                 broadcast(self.clients, text)
+                metrics.UPDATES_RELAYED.inc()
 
     async def serve_client(self, ws: ServerConnection) -> None:
         self.clients.add(ws)
+        metrics.WEBSOCKET_CLIENTS.set(len(self.clients))
         user_id: int | None = None
         session_id: str | None = None
         try:
@@ -79,6 +81,7 @@ class Relay:
             pass
         finally:
             self.clients.discard(ws)
+            metrics.WEBSOCKET_CLIENTS.set(len(self.clients))
             if user_id is not None:
                 self.by_user[user_id].discard(ws)
             if session_id is not None:
@@ -142,6 +145,8 @@ class Relay:
         pump.cancel()
 
 
-def main(settings: Settings, port: int) -> None:
+def main(settings: Settings, port: int, ops_port: int = 0) -> None:
     db.open_database(settings.database_url, create=False)
-    asyncio.run(Relay(settings).run(port))
+    relay = Relay(settings)
+    metrics.serve_ops(settings.host, ops_port, lambda: True)
+    asyncio.run(relay.run(port))

@@ -67,19 +67,26 @@ def up(no_fixtures: bool) -> None:
     )
 
 
+OPS_PORT = click.option(
+    "--ops-port", type=int, default=0, help="Serve /health, /ready, /metrics here."
+)
+
+
 @main.command()
-def broker() -> None:
+@OPS_PORT
+def broker(ops_port: int) -> None:
     """Run the broker (request routing and the update hub)."""
     from broker.broker import main as run
 
     settings = _settings()
     logs.configure("broker", settings.log_level)
-    run(settings)
+    run(settings, ops_port)
 
 
 @main.command()
 @click.option("--name", default="", help="Worker name; defaults to host-pid.")
-def worker(name: str) -> None:
+@OPS_PORT
+def worker(name: str, ops_port: int) -> None:
     """Run one worker."""
     import msgspec
 
@@ -89,18 +96,19 @@ def worker(name: str) -> None:
     if name:
         settings = msgspec.structs.replace(settings, worker_name=name)
     logs.configure(f"worker {settings.worker_name}", settings.log_level)
-    run(settings)
+    run(settings, ops_port)
 
 
 @main.command()
 @click.option("--port", type=int, required=True)
-def relay(port: int) -> None:
+@OPS_PORT
+def relay(port: int, ops_port: int) -> None:
     """Run one WebSocket relay."""
     from broker.relay import main as run
 
     settings = _settings()
     logs.configure("relay", settings.log_level)
-    run(settings, port)
+    run(settings, port, ops_port)
 
 
 @main.command("import-fixtures")

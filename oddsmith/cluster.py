@@ -22,9 +22,14 @@ WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 @dataclass(frozen=True)
 class Ports:
+    """Internal ports, counted up from ``internal_port_base``."""
+
     auth: list[int]
     game: list[int]
     relay: list[int]
+    broker_ops: int
+    worker_ops: list[int]
+    relay_ops: list[int]
 
 
 def ports(settings: Settings) -> Ports:
@@ -34,6 +39,9 @@ def ports(settings: Settings) -> Ports:
         auth=[base + 1 + i for i in range(n)],
         game=[base + 11 + i for i in range(n)],
         relay=[base + 21 + i for i in range(settings.relay_instances)],
+        broker_ops=base + 30,
+        worker_ops=[base + 31 + i for i in range(settings.worker_count)],
+        relay_ops=[base + 41 + i for i in range(settings.relay_instances)],
     )
 
 
@@ -145,50 +153,42 @@ http {{
 def supervisord_conf(
     settings: Settings, run_dir: Path, log_dir: Path, nginx_path: Path
 ) -> str:
-    python = sys.executable
+    cli = f"{sys.executable} -m oddsmith.cli"
+    gunicorn = f"{sys.executable} -m gunicorn {GUNICORN_FLAGS}"
     p = ports(settings)
-    programs: list[tuple[str, str, int]] = [
-        ("broker", f"{python} -m oddsmith.cli broker", 10)
+    # (name, command, start priority, extra environment)
+    programs: list[tuple[str, str, int, str]] = [
+        ("broker", f"{cli} broker --ops-port {p.broker_ops}", 10, "")
     ]
-    for i in range(settings.worker_count):
+    for i, ops in enumerate(p.worker_ops):
+        name = f"w{i + 1}-{settings.port}"
         programs.append(
-            (
-                f"worker-{i + 1}",
-                f"{python} -m oddsmith.cli worker --name w{i + 1}-{settings.port}",
-                20,
-            )
+            (f"worker-{i + 1}", f"{cli} worker --name {name} --ops-port {ops}", 20, "")
         )
     for i, port in enumerate(p.auth):
-        programs.append(
-            (
-                f"auth-{i + 1}",
-                f"{python} -m gunicorn --bind 127.0.0.1:{port} --workers 1 "
-                f"--access-logfile - {GUNICORN_FLAGS} 'api.auth:make_app()'",
-                30,
-            )
+        command = (
+            f"{gunicorn} --bind 127.0.0.1:{port} --workers 1 'api.auth:make_app()'"
         )
+        programs.append((f"auth-{i + 1}", command, 30, ""))
     for i, port in enumerate(p.game):
-        programs.append(
-            (
-                f"game-{i + 1}",
-                f"{python} -m gunicorn --bind 127.0.0.1:{port} "
-                f"--workers {settings.gunicorn_workers} "
-                f"{GUNICORN_FLAGS} 'api.game:make_app()'",
-                30,
-            )
+        # gunicorn's processes share their metrics through files in this folder.
+        metrics_dir = run_dir / f"metrics-game-{i + 1}"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        command = (
+            f"{gunicorn} --bind 127.0.0.1:{port} --workers {settings.gunicorn_workers} "
+            "'api.game:make_app()'"
         )
-    for i, port in enumerate(p.relay):
-        programs.append(
-            (f"relay-{i + 1}", f"{python} -m oddsmith.cli relay --port {port}", 30)
-        )
-    programs.append(
-        (
-            "nginx",
-            f"{find_nginx()} -e {run_dir / 'nginx-error.log'} -c {nginx_path} "
-            "-g 'daemon off;'",
-            40,
-        )
+        env = f'PROMETHEUS_MULTIPROC_DIR="{metrics_dir}"'
+        programs.append((f"game-{i + 1}", command, 30, env))
+    for i, (port, ops) in enumerate(zip(p.relay, p.relay_ops, strict=True)):
+        command = f"{cli} relay --port {port} --ops-port {ops}"
+        programs.append((f"relay-{i + 1}", command, 30, ""))
+    nginx = (
+        f"{find_nginx()} -e {run_dir / 'nginx-error.log'} -c {nginx_path} "
+        "-g 'daemon off;'"
     )
+    programs.append(("nginx", nginx, 40, ""))
     sections = [
         f"""[supervisord]
 nodaemon=true
@@ -209,7 +209,7 @@ serverurl=unix://{run_dir / "supervisor.sock"}
 """
     ]
     root = Path(__file__).resolve().parent.parent
-    for name, command, priority in programs:
+    for name, command, priority, env in programs:
         sections.append(
             f"""[program:{name}]
 command={command}
@@ -225,6 +225,7 @@ redirect_stderr=true
 stdout_logfile={log_dir / (name + ".log")}
 stdout_logfile_maxbytes=20MB
 """
+            + (f"environment={env}\n" if env else "")
         )
     return "\n".join(sections)
 

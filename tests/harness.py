@@ -31,7 +31,7 @@ def _free(port: int) -> bool:
     return True
 
 
-def free_port_block(size: int = 40) -> int:
+def free_port_block(size: int = 60) -> int:
     """Return a base port such that base..base+size are all free."""
     for _ in range(200):
         base = 20000 + (uuid.uuid4().int % 3000) * 10

@@ -21,7 +21,7 @@ from typing import Any
 import peewee as pw
 import zmq
 
-from oddsmith import db, errors, events, protocol
+from oddsmith import db, errors, events, metrics, protocol
 from oddsmith.config import Settings
 from oddsmith.discovery import Announcer
 from oddsmith.protocol import table_topic
@@ -41,6 +41,7 @@ class Worker:
         # Tables this worker runs: table id -> lease fence.
         self.tables: dict[int, int] = {}
         self.running = True
+        self.last_tick = time.monotonic()
         self._context = zmq.Context.instance()
         self.router = self._context.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.LINGER, 0)
@@ -124,6 +125,14 @@ class Worker:
                 "unavailable", "the request expired before it ran"
             )
             return protocol.Reply(request_id=request.request_id, error=error)
+        started = time.perf_counter()
+        reply = self._dispatch(request)
+        if request.op == "place_bet":
+            metrics.BET_SECONDS.observe(time.perf_counter() - started)
+            metrics.BETS.labels(reply.error.code if reply.error else "accepted").inc()
+        return reply
+
+    def _dispatch(self, request: protocol.Request) -> protocol.Reply:
         handler = self.handlers.get(request.op)
         if handler is None:
             log.warning(
@@ -401,6 +410,7 @@ class Worker:
 
     def tick(self) -> None:
         now = time.time()
+        self.last_tick = time.monotonic()
         self._heartbeat(now)
         self._renew(now)
         self._claim_share(now)
@@ -411,10 +421,16 @@ class Worker:
             except errors.NotOwner:
                 self.tables.pop(table_id, None)
         self._flush()
+        metrics.OWNED_EVENTS.set(len(self.desk.owned))
 
     # -- main loop -------------------------------------------------------------------
 
-    def run(self) -> None:
+    def ready(self) -> bool:
+        """Whether the loop is turning: a stuck worker keeps no leases anyway."""
+        return time.monotonic() - self.last_tick < self.settings.lease_seconds
+
+    def run(self, ops_port: int = 0) -> None:
+        metrics.serve_ops(self.settings.host, ops_port, self.ready)
         announcer = None
         if self.settings.discovery in ("zeroconf", "both"):
             try:
@@ -476,6 +492,6 @@ class Worker:
             log.warning("could not release leases on stop: %s", exc)
 
 
-def main(settings: Settings) -> None:
+def main(settings: Settings, ops_port: int = 0) -> None:
     db.open_database(settings.database_url)
-    Worker(settings).run()
+    Worker(settings).run(ops_port)
