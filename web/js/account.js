@@ -32,6 +32,15 @@ function guardedSubmit(form, message, action) {
   });
 }
 
+/** Go back to the page whose slip sent the visitor here to log in, if any. */
+function returnToSlip() {
+  const target = sessionStorage.getItem("oddsmith.returnTo");
+  sessionStorage.removeItem("oddsmith.returnTo");
+  if (target && target !== window.location.hash) {
+    window.location.hash = target;
+  }
+}
+
 function loginForm() {
   const username = h("input", { name: "username", autocomplete: "username", required: true, maxlength: 64 });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
@@ -48,6 +57,7 @@ function loginForm() {
   guardedSubmit(form, message, async () => {
     await api.login(username.value.trim(), password.value);
     password.value = "";
+    returnToSlip();
   });
   return form;
 }
@@ -72,6 +82,7 @@ function registerForm() {
     await api.login(name, password.value);
     password.value = "";
     toast(`Welcome, ${name}.`, "ok");
+    returnToSlip();
   });
   return form;
 }

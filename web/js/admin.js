@@ -341,8 +341,30 @@ function eventsSection(container) {
   status.addEventListener("change", load);
   kind.addEventListener("change", load);
   search.addEventListener("input", drawList);
+  // The form is folded away: managing events is the common task here.
+  const form = createEventForm((event) => openDetail(event.id));
+  form.id = "new-event-form";
+  form.hidden = true;
+  const toggle = h(
+    "button",
+    {
+      type: "button",
+      class: "button",
+      "aria-expanded": "false",
+      "aria-controls": "new-event-form",
+      onclick: () => {
+        form.hidden = !form.hidden;
+        toggle.setAttribute("aria-expanded", String(!form.hidden));
+        if (!form.hidden) {
+          form.querySelector("input")?.focus();
+        }
+      },
+    },
+    "New football event",
+  );
   container.append(
-    createEventForm((event) => openDetail(event.id)),
+    h("div", { class: "button-row" }, toggle),
+    form,
     detailHost,
     h(
       "section",

@@ -180,6 +180,17 @@ function refused(problem, current) {
   }
 }
 
+/** For a closed roulette round, find the same bet in the table's open round. */
+function nextRound(event, selection) {
+  const table = event.kind === "roulette" ? state.tables.get(event.spin?.table_id) : null;
+  const nextEvent = table ? state.events.get(table.current_event_id) : null;
+  if (!nextEvent || nextEvent.id === event.id || !isBettable(nextEvent)) {
+    return null;
+  }
+  const same = nextEvent.markets.flatMap((m) => m.selections).find((s) => s.code === selection.code);
+  return same ? { event: nextEvent, selection: same } : null;
+}
+
 function takeOdds(odds) {
   slip.odds = odds;
   slip.message = null;
@@ -285,7 +296,16 @@ function selectionBody(current) {
   ui.stakeNote = h("p", { class: "slip-stake-note", id: "slip-stake-note", "aria-live": "polite" });
   ui.payout = h("strong", { class: "slip-payout" });
   ui.place = h("button", { type: "button", class: "button button-primary place-button", onclick: place });
-  ui.login = h("a", { class: "button button-primary place-button", href: "#/account" }, "Log in to place a bet");
+  ui.login = h(
+    "a",
+    {
+      class: "button button-primary place-button",
+      href: "#/account",
+      // Come back to this page, slip intact, once logged in.
+      onclick: () => sessionStorage.setItem("oddsmith.returnTo", window.location.hash || "#/"),
+    },
+    "Log in to place a bet",
+  );
   ui.message = h("p", { class: "slip-message", role: "alert" });
 
   const quick = h(
@@ -404,7 +424,15 @@ function update() {
   ui.notice.className = "slip-notice";
   if (!bettable) {
     ui.notice.classList.add("is-warning");
-    ui.notice.append(`${eventStatusLabel(event.status)}: betting is not possible right now.`);
+    const next = nextRound(event, current.selection);
+    if (next) {
+      ui.notice.append(
+        h("span", {}, "This round is closed."),
+        h("button", { type: "button", class: "button button-small", onclick: () => pick(next.event.id, next.selection.id) }, "Bet on the next round"),
+      );
+    } else {
+      ui.notice.append(`${eventStatusLabel(event.status)}: betting is not possible right now.`);
+    }
   } else if (liveOdds !== slip.odds) {
     const better = parseOdds(liveOdds) > parseOdds(slip.odds);
     ui.notice.classList.add(better ? "is-up" : "is-down");
@@ -447,6 +475,8 @@ export function mountSlip(aside) {
     }
   });
   subscribe("events", () => (view() ? update() : draw()));
+  // A new roulette round can turn a closed roulette pick into an offer.
+  subscribe("table", () => update());
   subscribe("user", () => draw());
   subscribe("balance", () => update());
 }
