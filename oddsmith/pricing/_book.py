@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from oddsmith.markets import EventSpec
+from oddsmith.markets import EventSpec, football
 from oddsmith.pricing import _kernels as k
 from oddsmith.pricing._errors import CapacityExceeded, UnknownPolicy, UnknownSelection
 from oddsmith.pricing._layout import Layout, build_layout
@@ -325,8 +325,6 @@ def warm_up() -> None:
     A worker calls this at start so that its first bet does not wait for the
     compiler.
     """
-    from oddsmith.markets import football
-
     book = Book(football(), PricingParams.for_football())
     book.odds()
     book.max_stakes()

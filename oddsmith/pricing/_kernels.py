@@ -121,7 +121,7 @@ def selection_odds(
             params[PARAM_PRICE_SCALE], market_stake[m] + liquidity, backed, max_odds
         )
     odds = max(odds, params[PARAM_MIN_ODDS])
-    return min(odds, fair_cap[j])
+    return int(min(odds, fair_cap[j]))
 
 
 @njit(cache=True, nogil=True)

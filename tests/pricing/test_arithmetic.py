@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from oddsmith.pricing._kernels import mul_div_capped
 from tests.pricing.strategies import SETTINGS
+
+# Generous for a busy two-core machine; the first test also compiles the kernels.
+pytestmark = pytest.mark.timeout(120)
 
 INT63 = (1 << 63) - 1
 

@@ -23,6 +23,10 @@ from oddsmith.pricing import (
     warm_up,
 )
 
+# Generous for a busy two-core machine; the first test also compiles the kernels.
+pytestmark = pytest.mark.timeout(120)
+
+
 HOME, DRAW, AWAY, HOME_OR_DRAW, DRAW_OR_AWAY, HOME_OR_AWAY = range(6)
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from oddsmith.markets import football, roulette
 from oddsmith.pricing import Book, PricingParams
 from oddsmith.pricing._layout import build_layout
+
+# Generous for a busy two-core machine; the first test also compiles the kernels.
+pytestmark = pytest.mark.timeout(120)
 
 
 def test_football_example_matches_the_docs() -> None:

@@ -17,6 +17,9 @@ from oddsmith.markets import (
 )
 from tests.pricing.strategies import SETTINGS, custom_specs
 
+# Generous for a busy two-core machine; the first test also compiles the kernels.
+pytestmark = pytest.mark.timeout(120)
+
 RED = {1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36}
 
 

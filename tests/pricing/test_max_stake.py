@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,6 +11,9 @@ from oddsmith.pricing import Book, PricingParams
 from oddsmith.pricing._kernels import stake_cap
 from oddsmith.pricing._reference import fits, max_stake
 from tests.pricing.strategies import SETTINGS, BetPlan, bet_sequences, params, specs
+
+# Generous for a busy two-core machine; the first test also compiles the kernels.
+pytestmark = pytest.mark.timeout(120)
 
 BP = 10_000
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +16,9 @@ from tests.pricing.strategies import (
     params,
     specs,
 )
+
+# Generous for a busy two-core machine; the first test also compiles the kernels.
+pytestmark = pytest.mark.timeout(120)
 
 BP = 10_000
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 
 from oddsmith.markets import EventSpec
@@ -17,6 +18,9 @@ from tests.pricing.strategies import (
     seed_bets,
     specs,
 )
+
+# Generous for a busy two-core machine; the first test also compiles the kernels.
+pytestmark = pytest.mark.timeout(120)
 
 
 def assert_same_state(book: Book, reference: ReferenceBook) -> None:

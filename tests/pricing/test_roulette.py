@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from oddsmith.markets import roulette
 from oddsmith.pricing import Book, PricingParams
 from tests.pricing.strategies import SETTINGS, BetPlan, bet_sequences, params
+
+# Generous for a busy two-core machine; the first test also compiles the kernels.
+pytestmark = pytest.mark.timeout(120)
 
 SPEC = roulette()
 
@@ -31,14 +35,12 @@ def test_roulette_odds_never_beat_fair_less_margin(
 ) -> None:
     """In any state, even lopsided ones, no selection pays above its fair cap."""
     book = Book(SPEC, pricing)
-    for selection, stake in seeds:
-        book.add_accepted(selection, stake, 100)
+    for index, stake in seeds:
+        book.add_accepted(index, stake, 100)
     for plan in [*plans, None]:
         odds = book.odds().tolist()
-        for j, selection in enumerate(SPEC.selections):
-            assert odds[j] <= fair_less_margin(
-                len(selection.outcomes), pricing.margin_bp
-            )
+        for j, spec in enumerate(SPEC.selections):
+            assert odds[j] <= fair_less_margin(len(spec.outcomes), pricing.margin_bp)
         if plan is not None:
             caps, _ = book.max_stakes()
             j, stake, quoted = plan.resolve(odds, caps.tolist())
