@@ -1,8 +1,9 @@
 """Measure what one bet costs in the pricing engine, compiled and reference.
 
-Run with ``PYTHONPATH=. python bench/pricing.py``. For football (3 outcomes, 6
-selections) and roulette (37 pockets, 49 selections) it times pricing, capping
-and booking a bet:
+Run from the repository root with ``python -m bench.pricing``; run as a script,
+bench/ would go first on sys.path and its platform.py would shadow the standard
+library's. For football (3 outcomes, 6 selections) and roulette (37 pockets, 49
+selections) it times pricing, capping and booking a bet:
 
 - ``place``: one ``Book.place`` call per bet, as a worker does;
 - ``place+quote``: the same, followed by the full odds and caps a worker
