@@ -65,7 +65,13 @@ class DefaultTables:
 
 def default_tables(specs: list[EventSpec], params: PricingParams) -> DefaultTables:
     """Build the pricing engine's tables for each event spec under these params."""
-    layouts = [build_layout(spec, params) for spec in specs]
+    # Roulette repeats one spec for every spin: build each distinct spec once.
+    built: dict[int, Any] = {}
+    layouts = []
+    for spec in specs:
+        if id(spec) not in built:
+            built[id(spec)] = build_layout(spec, params)
+        layouts.append(built[id(spec)])
     return DefaultTables(
         weight=np.stack([lay.weight for lay in layouts]),
         fair_cap=np.stack([lay.fair_cap for lay in layouts]),

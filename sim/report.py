@@ -72,6 +72,11 @@ def shown_policies(summaries: list[PolicySummary]) -> list[int]:
     return sorted(chosen)
 
 
+def _at_least(major: int, minor: int) -> bool:
+    parts = matplotlib.__version__.split(".")
+    return (int(parts[0]), int(parts[1])) >= (major, minor)
+
+
 @dataclass(frozen=True)
 class Figure:
     """One saved plot and what it shows."""
@@ -147,7 +152,9 @@ def plot_seasons(
     """Box-plot the house result per season for the shown policies."""
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(shown) + 1.5))
     data = [results.result[i].sum(axis=1) / 100 for i in shown]
-    ax.boxplot(data, vert=False, whis=(1, 99), showfliers=True, flierprops={"ms": 3})
+    # Matplotlib 3.10 renamed vert=False to orientation="horizontal".
+    sideways = {"orientation": "horizontal"} if _at_least(3, 10) else {"vert": False}
+    ax.boxplot(data, whis=(1, 99), showfliers=True, flierprops={"ms": 3}, **sideways)
     ax.set_yticks(range(1, len(shown) + 1), [summaries[i].name for i in shown])
     ax.axvline(0, color="black", linewidth=0.5)
     ax.set_xlabel("house result per season (currency units)")
