@@ -32,6 +32,9 @@ __all__ = [
 # many times one; a larger mass would mean a market of many overlapping bets,
 # which no product offers, and it bounds the engine's integer products.
 MAX_MARKET_MASS = 4.0
+# Below one millionth, the engine's resolution, real money would count for
+# nothing in the market's odds.
+MIN_MARKET_MASS = 1e-6
 
 ROULETTE_POCKETS = 37
 # The red pockets of the single-zero European wheel.
@@ -192,8 +195,11 @@ def _validate(spec: EventSpec) -> None:
             if sel.outcomes[0] < 0 or sel.outcomes[-1] >= n_outcomes:
                 raise SpecError(f"{where}: {sel.code!r} names an unknown outcome")
         _validate_probabilities(where, "prior", market.prior, len(market.selections))
-        if math.fsum(market.prior) > MAX_MARKET_MASS:
+        mass = math.fsum(market.prior)
+        if mass > MAX_MARKET_MASS:
             raise SpecError(f"{where}: priors sum above {MAX_MARKET_MASS}")
+        if mass < MIN_MARKET_MASS:
+            raise SpecError(f"{where}: priors sum to (almost) nothing")
         if market.true_prob is not None:
             _validate_probabilities(
                 where, "true_prob", market.true_prob, len(market.selections)

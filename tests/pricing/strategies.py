@@ -38,8 +38,11 @@ def custom_specs(draw: st.DrawFn) -> EventSpec:
                 max_size=len(members),
             )
         )
-        # Keep the market's mass within the engine's bound of four.
+        # Keep the market's mass within the spec's bounds: (0, 4].
         total = sum(raw)
+        if total < 1e-6:
+            raw[0] = 1.0
+            total = sum(raw)
         prior = tuple(q * 4.0 / total if total > 4.0 else q for q in raw)
         known = draw(st.booleans())
         markets.append(

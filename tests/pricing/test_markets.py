@@ -151,6 +151,7 @@ def _market(code: str = "m", *codes: str, prior: float = 0.5) -> MarketSpec:
         (("a",), (MarketSpec("m", "M", (), (), None),)),  # an empty market
         (("a",), (_market("m", "s", "s"),)),  # two selections with one code
         (("a",), (_market("m", "s", "t", "u", "v", "w", prior=0.9),)),  # mass 4.5
+        (("a",), (_market("m", "s", "t", prior=0.0),)),  # no prior mass at all
         (
             ("a",),
             (MarketSpec("m", "M", (SelectionSpec("s", "S", (0,)),), (0.5,), (-0.1,)),),
