@@ -74,6 +74,38 @@ _PROBLEM = {
 }
 
 
+# Ids above this cannot exist; api.common answers 404 for them.
+MAX_ID = 2**53
+# Routes guarded by a rate limit (api.common.ROUTE_LIMITS) also answer 429.
+_RATE_LIMITED = {
+    "/api/auth/login",
+    "/api/auth/register",
+    "/api/auth/refresh",
+    "/api/bets",
+}
+
+
+def _query_parameters(path: str) -> list[dict[str, Any]]:
+    """Describe the query string a route accepts, from its schema."""
+    schema = schemas.QUERIES.get(path)
+    if schema is None:
+        return []
+    described = msgspec.json.schema(schema)
+    properties = described.get("properties") or next(
+        iter(described.get("$defs", {}).values())
+    ).get("properties", {})
+    parameters = []
+    for name, prop in properties.items():
+        # A query value is never null: an absent parameter is the null case.
+        options = [p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"]
+        value = dict(options[0])
+        value.pop("default", None)
+        parameters.append(
+            {"name": name, "in": "query", "required": False, "schema": value}
+        )
+    return parameters
+
+
 def build() -> dict[str, Any]:
     bodies = sorted(
         {op[1] for ops in PATHS.values() for op in ops.values() if op[1] is not None},
@@ -102,7 +134,7 @@ def build() -> dict[str, Any]:
                 "name": part[1:-1],
                 "in": "path",
                 "required": True,
-                "schema": {"type": "integer", "minimum": 1},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
             }
             if part != "{action}"
             else {
@@ -122,15 +154,22 @@ def build() -> dict[str, Any]:
                 "summary": summary,
                 "responses": {str(status): {"description": "Success"}, "4XX": _PROBLEM},
             }
-            if parameters:
-                op["parameters"] = parameters
+            if parameters or _query_parameters(path):
+                op["parameters"] = parameters + _query_parameters(path)
+            if path in _RATE_LIMITED:
+                op["responses"]["429"] = _PROBLEM
             if path == "/api/bets":
                 op["parameters"] = [
                     {
                         "name": "Idempotency-Key",
                         "in": "header",
                         "required": True,
-                        "schema": {"type": "string", "minLength": 8, "maxLength": 64},
+                        "schema": {
+                            "type": "string",
+                            "minLength": 8,
+                            "maxLength": 64,
+                            "pattern": "^[ -~]+$",
+                        },
                     }
                 ]
             if body is not None:

@@ -1,7 +1,9 @@
-"""Request bodies, validated before any logic runs.
+"""Request bodies, query strings and WebSocket messages, validated before any logic.
 
 Each schema refuses unknown fields; integers are checked strictly, so ``1.5``,
-``"10"``, ``1e999``, NaN and Infinity are refused as stakes.
+``"10"``, ``1e999``, NaN and Infinity are refused as stakes. Query strings are
+checked against the schema of their route (no parameters at all by default) by
+a middleware in api.common, so resources read only what was validated.
 """
 
 from __future__ import annotations
@@ -89,3 +91,45 @@ class ImportFixtures(Schema):
     file: Annotated[
         str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     ]
+
+
+# -- query strings, by route template ---------------------------------------------
+
+
+class NoQuery(Schema):
+    """A route that takes no query parameters."""
+
+
+class EventsQuery(Schema):
+    kind: Literal["football", "roulette"] | None = None
+    status: (
+        Literal["scheduled", "open", "suspended", "closed", "settled", "voided"] | None
+    ) = None
+
+
+class UsersQuery(Schema):
+    username: Annotated[str, Meta(max_length=32)] = ""
+
+
+QUERIES: dict[str, type[Schema]] = {
+    "/api/events": EventsQuery,
+    "/api/admin/users": UsersQuery,
+}
+
+
+# -- WebSocket messages from a client ----------------------------------------------
+
+
+class SocketAuth(Schema, tag="auth", tag_field="op"):
+    token: Annotated[str, Meta(min_length=1, max_length=4096)]
+
+
+class SocketSnapshot(Schema, tag="snapshot", tag_field="op"):
+    event_id: Id
+
+
+class SocketPing(Schema, tag="ping", tag_field="op"):
+    pass
+
+
+ClientMessage = SocketAuth | SocketSnapshot | SocketPing

@@ -144,5 +144,20 @@ def audit() -> None:
     sys.exit(1 if failed else 0)
 
 
+@main.command("rotate-keys")
+def rotate_keys() -> None:
+    """Start signing tokens with a new key; prune keys no live token needs."""
+    from oddsmith import tokens
+
+    settings = _settings()
+    logs.configure("rotate-keys", settings.log_level)
+    kid = tokens.ensure_signing_key(settings.secrets_path, rotate=True)
+    lifetime = max(settings.access_token_seconds, settings.refresh_token_seconds)
+    pruned = tokens.prune_keys(settings.secrets_path, lifetime)
+    click.echo(f"Signing with key {kid}; tokens signed before stay valid.")
+    for old in pruned:
+        click.echo(f"Removed key {old}: every token it signed has expired.")
+
+
 if __name__ == "__main__":
     main()

@@ -60,6 +60,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     access_token_seconds: int = 600
     refresh_token_seconds: int = 14 * 24 * 3600
 
+    # Where the token keys live; empty means <data_dir>/secrets. Production
+    # points it at a directory provisioned apart from the data; game hosts
+    # need only its public/ subdirectory.
+    secrets_dir: str = ""
+    # argon2id cost; anything below OWASP's minimum (19 MiB, 2 passes, 1 lane)
+    # is refused at start. Raising it rehashes each password at its next login.
+    password_memory_kib: int = 19 * 1024
+    password_time_cost: int = 2
+    password_parallelism: int = 1
+    # Peers whose X-Real-IP header names the client (addresses or networks).
+    trusted_proxies: str = "127.0.0.1,::1"
+    # Origins allowed besides the platform's own: for /ws, and for CORS (which
+    # stays closed when empty). Comma separated, e.g. "https://odds.example".
+    ws_origins: str = ""
+    cors_origins: str = ""
+    # WebSocket clients: silence before a socket is closed, and message rate.
+    ws_idle_seconds: float = 300.0
+    ws_messages_per_second: float = 10.0
+    ws_message_burst: int = 40
+    # Rate limits as "<requests>/<seconds>"; a count of 0 turns one off.
+    rate_login_address: str = "30/60"
+    # Failed logins for one name from one address, then for one name from
+    # anywhere (past that only addresses that logged in before may try).
+    rate_login_failures: str = "5/900"
+    rate_login_failures_account: str = "50/3600"
+    rate_register_address: str = "10/60"
+    rate_refresh_address: str = "120/60"
+    rate_bets_user: str = "30/10"
+    rate_bets_address: str = "600/60"
+
     # League files imported by `oddsmith up` on first start (comma separated).
     fixtures: str = "2025-26_en.1"
     log_level: str = "INFO"
@@ -74,6 +104,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def secrets_path(self) -> Path:
+        if self.secrets_dir:
+            return Path(self.secrets_dir).resolve()
         return self.data_path / "secrets"
 
 
