@@ -12,6 +12,10 @@ Everything is int64. The arrays come in two fixed groups, always in this order:
 
 Compiled code is cached on disk beside this file; where that directory is read
 only numba falls back to its user cache directory (``NUMBA_CACHE_DIR`` moves it).
+The cache is keyed on this file alone, yet the constants imported below are baked
+into the compiled code: after changing one of them in ``_params.py`` or
+``_layout.py``, delete ``oddsmith/pricing/__pycache__``. ``compiled_constants``
+lets the tests catch a stale cache.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from oddsmith.pricing._layout import (
+    N_PARAMS,
     PARAM_ALPHA,
     PARAM_B0,
     PARAM_LIQUIDITY,
@@ -35,6 +40,7 @@ from oddsmith.pricing._params import (
     MAX_TOTAL_STAKE,
     ODDS_CHANGED,
     OVER_MAX_STAKE,
+    POLICY_ANY,
     POLICY_BETTER,
     POLICY_EXACT,
     STAKE_TOO_SMALL,
@@ -385,3 +391,33 @@ def all_caps(
         )
         out_cap[j] = cap
         out_binding[j] = binding
+
+
+@njit(cache=True)
+def compiled_constants() -> tuple[int, ...]:
+    """Return the imported constants as the cached compiled code sees them."""
+    return (
+        BP,
+        MAX_TOTAL_STAKE,
+        N_PARAMS,
+        PARAM_ALPHA,
+        PARAM_B0,
+        PARAM_LIQUIDITY,
+        PARAM_MAX_ODDS,
+        PARAM_MIN_ODDS,
+        PARAM_MIN_STAKE,
+        PARAM_PER_BET_LIMIT,
+        PARAM_PRICE_SCALE,
+        POLICY_EXACT,
+        POLICY_BETTER,
+        POLICY_ANY,
+        ACCEPTED,
+        ODDS_CHANGED,
+        OVER_MAX_STAKE,
+        STAKE_TOO_SMALL,
+    )
+
+
+def python_constants() -> tuple[int, ...]:
+    """Return the same constants as the Python modules define them now."""
+    return compiled_constants.py_func()

@@ -39,3 +39,10 @@ def test_mul_div_capped_on_the_engine_extremes() -> None:
     for backed in (1, 3, 10**6 + 7, 1 << 61, (1 << 62) - 1):
         expected = min(price_scale * pool // backed, 100_000)
         assert mul_div_capped(price_scale, pool, backed, 100_000) == expected
+
+
+def test_cached_kernels_see_the_current_constants() -> None:
+    """The on-disk kernel cache was built with today's constants (else clear it)."""
+    from oddsmith.pricing._kernels import compiled_constants, python_constants
+
+    assert compiled_constants() == python_constants()
