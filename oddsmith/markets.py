@@ -28,9 +28,9 @@ __all__ = [
     "roulette",
 ]
 
-# The engine keeps implied probabilities of one market summing to at most this
-# many times one; a larger mass would mean a market of many overlapping bets,
-# which no product offers, and it bounds the engine's integer products.
+# Largest sum of one market's priors. Double chance sums to 2; more would take
+# many overlapping selections, which no product offers, and the bound keeps the
+# pricing engine's integer products inside int64.
 MAX_MARKET_MASS = 4.0
 # Below one millionth, the engine's resolution, real money would count for
 # nothing in the market's odds.
