@@ -70,7 +70,8 @@ class Broker:
 
     def _endpoint(self, name: str) -> str | None:
         endpoint = self.directory.endpoint(name)
-        if endpoint is None:
+        if endpoint is None and self.settings.discovery == "both":
+            # Last resort: the address the worker wrote with its heartbeat.
             row = db.Worker.get_or_none(db.Worker.name == name)
             endpoint = row.endpoint if row is not None else None
         return endpoint
