@@ -32,6 +32,10 @@ def main(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Dask's scheduler and workers log every connection at INFO by default.
+    logging.getLogger("distributed").setLevel(
+        logging.INFO if verbose else logging.WARNING
+    )
 
 
 @main.command()

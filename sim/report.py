@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.config import SimConfig
 from sim.policies import Policy
@@ -59,11 +60,15 @@ def pareto_front(summaries: list[PolicySummary]) -> list[int]:
 def shown_policies(summaries: list[PolicySummary]) -> list[int]:
     """Pick the policies the distribution plots show: baselines, then the front."""
     chosen = [i for i, s in enumerate(summaries) if not s.grid]
-    for i in pareto_front(summaries):
-        if len(chosen) >= MAX_SHOWN:
-            break
-        if i not in chosen:
-            chosen.append(i)
+    # Spread the remaining places evenly along the front, from cautious to bold.
+    front = sorted(
+        (i for i in pareto_front(summaries) if i not in chosen),
+        key=lambda i: summaries[i].turnover_per_season,
+    )
+    room = MAX_SHOWN - len(chosen)
+    if room > 0 and front:
+        picks = np.linspace(0, len(front) - 1, min(room, len(front)))
+        chosen += sorted({front[round(x)] for x in picks})
     for i in range(len(summaries)):
         if len(chosen) >= min(MAX_SHOWN, len(summaries)):
             break
@@ -84,6 +89,9 @@ class Figure:
     file: str
     title: str
     caption: str
+
+
+_THOUSANDS = FuncFormatter(lambda value, _: f"{value:,.0f}")
 
 
 def _save(fig: plt.Figure, out: Path, name: str) -> str:
@@ -138,6 +146,8 @@ def plot_frontier(summaries: list[PolicySummary], out: Path, level: float) -> Fi
     ax.set_title("Risk against turnover")
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
+    ax.xaxis.set_major_formatter(_THOUSANDS)
+    ax.yaxis.set_major_formatter(_THOUSANDS)
     return Figure(
         _save(fig, out, "frontier.png"),
         "Risk against turnover",
@@ -238,6 +248,8 @@ def plot_bettors(summaries: list[PolicySummary], shown: list[int], out: Path) ->
     left.set_yticks(y + 0.4 - height / 2, names)
     left.axvline(0, color="black", linewidth=0.5)
     left.set_xlabel("bettors' profit per season (currency units)")
+    left.xaxis.set_major_locator(MaxNLocator(4))
+    left.xaxis.set_major_formatter(_THOUSANDS)
     left.set_title("Who wins what")
     left.legend(fontsize=7)
     right.barh(y, [100 * summaries[i].refused_share for i in shown], label="refused")
