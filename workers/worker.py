@@ -24,6 +24,7 @@ import zmq
 from oddsmith import db, errors, events, metrics, protocol
 from oddsmith.config import Settings
 from oddsmith.discovery import Announcer
+from oddsmith.pricing import warm_up
 from oddsmith.protocol import table_topic
 from workers.desk import Desk, kick_off_passed
 
@@ -353,15 +354,16 @@ class Worker:
                 self.desk.load(spin.id, fence)
             if spin.status in ("open", "suspended") and spin.closes_at <= now:
                 # The pocket follows from the secret committed at creation; it
-                # is stored with the close, before anyone is told.
+                # is stored in the same transaction as the close, before anyone
+                # is told, so a closed spin always has its pocket: one closed
+                # without it would wait for a settlement that never comes.
                 from oddsmith import roulette
 
-                self.desk.transition(spin.id, "close", 0)
                 owned = self.desk.owned[spin.id]
+                pocket = roulette.pocket(owned.row.secret)
                 with db.write_transaction():
                     self.desk._check_fence(owned)
-                    owned.row.result = roulette.pocket(owned.row.secret)
-                    owned.row.save(only=[db.Event.result])
+                    self.desk._bump(owned, status="closed", result=pocket)
                 self._flush()
             owned = self.desk.owned[spin.id]
             if owned.row.status == "closed" and owned.row.result is not None:
@@ -493,5 +495,7 @@ class Worker:
 
 
 def main(settings: Settings, ops_port: int = 0) -> None:
+    # Compile (or load) the pricing kernels now, not on the first bet.
+    warm_up()
     db.open_database(settings.database_url)
     Worker(settings).run(ops_port)
