@@ -36,6 +36,7 @@ class Service:
         rules = ratelimit.rules(settings)
         self.failures_here = rules["login_failures"]
         self.failures_anywhere = rules["login_failures_account"]
+        self.exempt = security.parse_networks(settings.rate_exempt_addresses)
         # Connect now: a PUB socket drops what it sends before the broker's
         # subscription reaches it, and the first logout must not be lost.
         self._publisher: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.PUB)
@@ -80,6 +81,8 @@ class Service:
         Every check here is the same for a name with an account and a name
         without one, so a refusal tells nothing about which it is.
         """
+        if security.is_within(address, self.exempt):
+            return
         here, anywhere = self.failures_here, self.failures_anywhere
         # Counted case-blind: MariaDB finds "Alice" for "alice" anyway.
         name = username.lower()
@@ -97,6 +100,8 @@ class Service:
                 )
 
     def count_failure(self, username: str, address: str) -> None:
+        if security.is_within(address, self.exempt):
+            return
         name = username.lower()
         ratelimit.hit(
             [

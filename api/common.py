@@ -224,6 +224,7 @@ class RateLimits:
 
     def __init__(self, settings: Settings, verifier: Verifier) -> None:
         self.rules = ratelimit.rules(settings)
+        self.exempt = security.parse_networks(settings.rate_exempt_addresses)
         self.verifier = verifier
 
     def _user_id(self, req: falcon.Request) -> int | None:
@@ -241,6 +242,8 @@ class RateLimits:
     ) -> None:
         limits = ROUTE_LIMITS.get((req.method, req.uri_template or ""))
         if resource is None or not limits:
+            return
+        if security.is_within(req.context.client, self.exempt):
             return
         checks: list[tuple[ratelimit.Rule, object]] = []
         user_id: int | None = None

@@ -4,24 +4,33 @@ The relay subscribes to the broker's update stream. Public updates (events,
 tables) go to every client; private ones (``user.<id>``) only to that user's
 authenticated sockets. Each update is encoded once and handed to every socket
 without waiting: a client whose buffer is full is skipped, not waited for.
+
+Guards: the handshake is refused to a browser page from a foreign origin;
+every client message is validated against its schema and rate limited; a
+socket is closed when idle, when its access token expires without a new
+``auth``, and at once when its session is revoked (logout, refresh reuse).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
+import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import peewee as pw
 import zmq
 import zmq.asyncio
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
-from oddsmith import db, errors, events, metrics
+from api import schemas
+from oddsmith import db, errors, events, metrics, security
 from oddsmith.config import Settings
 from oddsmith.protocol import SESSION_TOPIC
 from oddsmith.tokens import Verifier
@@ -29,6 +38,33 @@ from oddsmith.tokens import Verifier
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 4096
+# How often closing rules are applied, and revocations re-read from the
+# database (in case a revocation message was lost, e.g. across a relay restart).
+SWEEP_SECONDS = 1.0
+REVOCATION_CHECK_SECONDS = 10.0
+# Policy violation, per RFC 6455: expired or revoked session, too many messages.
+CLOSE_POLICY = 1008
+
+_decoder = msgspec.json.Decoder(schemas.ClientMessage)
+_encoder = msgspec.json.Encoder()
+
+
+class SessionEnded(Exception):
+    """Raised when an ``auth`` names a revoked, unknown or mismatched session."""
+
+
+@dataclass
+class Client:
+    """What the relay knows of one socket."""
+
+    ws: ServerConnection
+    bucket: security.TokenBucket
+    last_active: float
+    user_id: int | None = None
+    session_id: str | None = None
+    # Wall-clock second at which the access token expires; 0 when anonymous.
+    expires_at: float = 0.0
+    closing: bool = field(default=False)
 
 
 class Relay:
@@ -37,9 +73,73 @@ class Relay:
         self.verifier = Verifier(
             settings.secrets_path, settings.token_issuer, settings.token_audience
         )
-        self.clients: set[ServerConnection] = set()
+        self.origins = security.OriginPolicy.build(
+            settings.host, settings.port, settings.ws_origins
+        )
+        self.trusted = security.parse_networks(settings.trusted_proxies)
+        self.clients: dict[ServerConnection, Client] = {}
         self.by_user: dict[int, set[ServerConnection]] = defaultdict(set)
         self.by_session: dict[str, set[ServerConnection]] = defaultdict(set)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- closing ---------------------------------------------------------------
+
+    def close(self, ws: ServerConnection, code: int, reason: str) -> None:
+        """Close a socket in the background: a slow client must not stall us."""
+        client = self.clients.get(ws)
+        if client is not None:
+            if client.closing:
+                return
+            client.closing = True
+        task = asyncio.create_task(ws.close(code, reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def close_session(self, session_id: str) -> None:
+        for ws in list(self.by_session.get(session_id, ())):
+            self.close(ws, CLOSE_POLICY, "session ended")
+
+    def sweep(self, now: float, wall: float) -> None:
+        """Close idle sockets and those whose access token has expired."""
+        idle_limit = self.settings.ws_idle_seconds
+        for ws, client in list(self.clients.items()):
+            if client.user_id is not None and wall >= client.expires_at:
+                self.close(ws, CLOSE_POLICY, "token expired")
+            elif now - client.last_active >= idle_limit:
+                self.close(ws, 1000, "idle")
+
+    def revoked_sessions(self) -> list[str]:
+        """Return the sessions of connected sockets that are revoked in the database."""
+        live = [sid for sid, sockets in self.by_session.items() if sockets]
+        revoked: list[str] = []
+        db.database.connect(reuse_if_open=True)
+        for start in range(0, len(live), 500):
+            chunk = live[start : start + 500]
+            revoked.extend(
+                session_id
+                for (session_id,) in db.Session.select(db.Session.id)
+                .where(db.Session.id.in_(chunk) & db.Session.revoked)
+                .tuples()
+            )
+        return revoked
+
+    async def guard(self) -> None:
+        """Apply the closing rules every second, revocations every few seconds."""
+        last_check = time.monotonic()
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            now = time.monotonic()
+            self.sweep(now, time.time())
+            if now - last_check >= REVOCATION_CHECK_SECONDS:
+                last_check = now
+                try:
+                    for session_id in self.revoked_sessions():
+                        self.close_session(session_id)
+                except pw.PeeweeException as exc:
+                    db.database.close()
+                    log.warning("could not re-read revoked sessions: %s", exc)
+
+    # -- the update stream -----------------------------------------------------
 
     async def pump(self) -> None:
         """Forward every update from the broker to the sockets it is for."""
@@ -51,9 +151,12 @@ class Relay:
         while True:
             topic, body = await sub.recv_multipart()
             if topic == SESSION_TOPIC:
-                session_id = json.loads(body)["session_id"]
-                for ws in list(self.by_session.get(session_id, ())):
-                    await ws.close(1008, "session ended")
+                try:
+                    session_id = msgspec.json.decode(body)["session_id"]
+                except (msgspec.DecodeError, KeyError, TypeError):
+                    log.warning("ignored a malformed session message")
+                    continue
+                self.close_session(str(session_id))
                 continue
             text = body.decode()
             if topic.startswith(b"user."):
@@ -63,77 +166,123 @@ class Relay:
                 broadcast(self.clients, text)
                 metrics.UPDATES_RELAYED.inc()
 
+    # -- one client ------------------------------------------------------------
+
+    def check_origin(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Refuse the handshake of a page from an origin not allowed."""
+        origin = request.headers.get("Origin")
+        if self.origins.allows(origin, request.headers.get("Host")):
+            return None
+        peer = ws.remote_address[0] if ws.remote_address else ""
+        address = security.client_address(
+            str(peer), request.headers.get("X-Real-IP"), self.trusted
+        )
+        log.warning("refused a WebSocket from origin %r at %s", origin, address)
+        try:
+            db.database.connect(reuse_if_open=True)
+            security.record_event(
+                "ws_origin_refused", target=str(origin)[:100], detail=address
+            )
+        except pw.PeeweeException:
+            db.database.close()
+        return ws.respond(403, "Origin not allowed\n")
+
+    def _forget_identity(self, ws: ServerConnection, client: Client) -> None:
+        if client.user_id is not None:
+            self.by_user[client.user_id].discard(ws)
+            if not self.by_user[client.user_id]:
+                del self.by_user[client.user_id]
+        if client.session_id is not None:
+            self.by_session[client.session_id].discard(ws)
+            if not self.by_session[client.session_id]:
+                del self.by_session[client.session_id]
+        client.user_id = client.session_id = None
+        client.expires_at = 0.0
+
     async def serve_client(self, ws: ServerConnection) -> None:
-        self.clients.add(ws)
+        client = Client(
+            ws=ws,
+            bucket=security.TokenBucket(
+                self.settings.ws_messages_per_second, self.settings.ws_message_burst
+            ),
+            last_active=time.monotonic(),
+        )
+        self.clients[ws] = client
         metrics.WEBSOCKET_CLIENTS.set(len(self.clients))
-        user_id: int | None = None
-        session_id: str | None = None
         try:
             async for message in ws:
-                reply, identity = self._handle(message)
-                if identity is not None:
-                    user_id, session_id = identity
-                    self.by_user[user_id].add(ws)
-                    self.by_session[session_id].add(ws)
-                if reply is not None:
-                    await ws.send(json.dumps(reply))
+                now = time.monotonic()
+                client.last_active = now
+                if not client.bucket.take(now):
+                    # Closed here, not in the background: returning from the
+                    # handler would otherwise close it first, as a normal 1000.
+                    client.closing = True
+                    await ws.close(CLOSE_POLICY, "too many messages")
+                    break
+                reply = self.handle(client, message)
+                await ws.send(_encoder.encode(reply).decode())
         except ConnectionClosed:
             pass
         finally:
-            self.clients.discard(ws)
+            self._forget_identity(ws, client)
+            self.clients.pop(ws, None)
             metrics.WEBSOCKET_CLIENTS.set(len(self.clients))
-            if user_id is not None:
-                self.by_user[user_id].discard(ws)
-            if session_id is not None:
-                self.by_session[session_id].discard(ws)
 
-    def _handle(
-        self, message: str | bytes
-    ) -> tuple[dict[str, Any] | None, tuple[int, str] | None]:
-        """Answer one client message; return the reply and a new identity if any."""
+    def handle(self, client: Client, message: str | bytes) -> dict[str, Any]:
+        """Answer one client message, updating the socket's identity on ``auth``."""
         try:
-            request = json.loads(message)
-            op = request["op"]
-        except (ValueError, TypeError, KeyError):
-            return {"type": "error", "code": "invalid_request"}, None
-        if op == "ping":
-            return {"type": "pong"}, None
-        if op == "auth":
+            request = _decoder.decode(message)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return {"type": "error", "code": "invalid_request"}
+        if isinstance(request, schemas.SocketPing):
+            return {"type": "pong"}
+        if isinstance(request, schemas.SocketAuth):
+            # A failed auth also drops the identity the socket had: it must not
+            # keep a user's private messages on a token it cannot renew.
+            self._forget_identity(client.ws, client)
             try:
-                claims = self.verifier.verify(str(request.get("token", "")))
-                session = db.Session.get_or_none(db.Session.id == claims.session_id)
-                if session is None or session.revoked:
-                    raise errors.Unauthorized("session ended")
-            except errors.OddsmithError:
-                return {"type": "error", "code": "unauthorized"}, None
-            return {"type": "auth_ok", "user_id": claims.user_id}, (
-                claims.user_id,
-                claims.session_id,
-            )
-        if op == "snapshot":
-            event_id = request.get("event_id")
-            if not isinstance(event_id, int):
-                return {"type": "error", "code": "invalid_request"}, None
-            try:
+                claims = self.verifier.verify(request.token)
                 db.database.connect(reuse_if_open=True)
-                event = db.Event.get_or_none(db.Event.id == event_id)
+                session = db.Session.get_or_none(db.Session.id == claims.session_id)
+                if (
+                    session is None
+                    or session.revoked
+                    or session.user_id != claims.user_id
+                ):
+                    raise SessionEnded(claims.session_id)
+            except (errors.OddsmithError, SessionEnded):
+                return {"type": "error", "code": "unauthorized"}
             except pw.PeeweeException:
                 db.database.close()
-                return {"type": "error", "code": "unavailable"}, None
-            if event is None:
-                return {"type": "error", "code": "not_found"}, None
-            return {"type": "event", "event": events.view(event)}, None
-        return {"type": "error", "code": "invalid_request"}, None
+                return {"type": "error", "code": "unavailable"}
+            client.user_id, client.session_id = claims.user_id, claims.session_id
+            client.expires_at = float(claims.expires_at)
+            self.by_user[claims.user_id].add(client.ws)
+            self.by_session[claims.session_id].add(client.ws)
+            return {"type": "auth_ok", "user_id": claims.user_id}
+        try:
+            db.database.connect(reuse_if_open=True)
+            event = db.Event.get_or_none(db.Event.id == request.event_id)
+        except pw.PeeweeException:
+            db.database.close()
+            return {"type": "error", "code": "unavailable"}
+        if event is None:
+            return {"type": "error", "code": "not_found"}
+        return {"type": "event", "event": events.view(event)}
 
-    async def run(self, port: int) -> None:
-        stop = asyncio.get_running_loop().create_future()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
-        pump = asyncio.create_task(self.pump())
+    # -- running ---------------------------------------------------------------
+
+    async def serve_until(self, port: int, stop: asyncio.Future[None]) -> None:
+        """Serve on ``port`` until ``stop`` completes."""
+        background = [
+            asyncio.create_task(self.pump()),
+            asyncio.create_task(self.guard()),
+        ]
         async with serve(
             self.serve_client,
             self.settings.host,
             port,
+            process_request=self.check_origin,
             max_size=MAX_MESSAGE_BYTES,
             ping_interval=20,
             ping_timeout=20,
@@ -142,7 +291,15 @@ class Relay:
         ):
             log.info("relay listening on ws://%s:%s", self.settings.host, port)
             await stop
-        pump.cancel()
+        for task in background:
+            task.cancel()
+
+    async def run(self, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        stop: asyncio.Future[None] = loop.create_future()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set_result, None)
+        await self.serve_until(port, stop)
 
 
 def main(settings: Settings, port: int, ops_port: int = 0) -> None:

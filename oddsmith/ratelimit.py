@@ -95,7 +95,7 @@ def rules(settings: Settings) -> dict[str, Rule]:
     return {
         field[5:]: Rule.parse(field[5:], getattr(settings, field))
         for field in Settings.__struct_fields__
-        if field.startswith("rate_")
+        if field.startswith("rate_") and field != "rate_exempt_addresses"
     }
 
 

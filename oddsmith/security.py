@@ -56,6 +56,12 @@ def client_address(peer: str, real_ip: str | None, trusted: Iterable[Network]) -
     return str(peer_address)
 
 
+def is_within(address: str, networks: Iterable[Network]) -> bool:
+    """Tell whether ``address`` lies in one of ``networks``."""
+    parsed = _address(address)
+    return parsed is not None and any(parsed in network for network in networks)
+
+
 def normal_origin(origin: str) -> str | None:
     """Return ``scheme://host[:port]`` in lower case without a default port."""
     try:
