@@ -8,10 +8,12 @@ Updates to publish are collected and sent only after the commit.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +63,7 @@ class Desk:
         self.worker_name = worker_name
         self.owned: dict[int, OwnedEvent] = {}
         self.outbox: list[Publication] = []
+        self.grouped = False
 
     # -- ownership ---------------------------------------------------------
 
@@ -157,10 +160,37 @@ class Desk:
             self.outbox.append((user_topic(user_id), {"type": "bet", "bet": bet}))
 
     def _reload(self, owned: OwnedEvent) -> None:
-        # After a failed transaction the book may hold a bet the database does
-        # not: rebuild it from what was committed.
-        if self.load(owned.id, owned.fence) is None:
+        """Rebuild a book after a failed write, which may have left a bet in it.
+
+        Inside a group the rebuild reads through the group's own transaction,
+        so it sees the group's earlier bets. If even that fails the event is
+        dropped: its lease then lapses and it is loaded afresh.
+        """
+        try:
+            if self.load(owned.id, owned.fence) is None:
+                self.drop(owned.id)
+        except pw.PeeweeException:
             self.drop(owned.id)
+            raise
+
+    def _transaction(self) -> contextlib.AbstractContextManager[None]:
+        # In a group, each bet is a savepoint of the group's transaction.
+        return db.database.atomic() if self.grouped else db.write_transaction()
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """Commit every bet placed inside the block in one transaction.
+
+        One commit (one fsync) then covers many bets; each bet stays a
+        savepoint, so a refused one leaves the others alone. Replies and
+        publications must wait until the block has exited without error.
+        """
+        self.grouped = True
+        try:
+            with db.write_transaction():
+                yield
+        finally:
+            self.grouped = False
 
     # -- bets ----------------------------------------------------------------
 
@@ -217,8 +247,9 @@ class Desk:
                 f"The maximum stake is {money_text(current['max_stake'])}.", current
             )
 
+        mark = len(self.outbox)
         try:
-            with db.write_transaction():
+            with self._transaction():
                 self._check_fence(owned)
                 bet = db.Bet.create(
                     user=user_id,
@@ -240,8 +271,10 @@ class Desk:
                     bet=bet.id,
                 )
                 self._bump(owned)
-        except (errors.OddsmithError, pw.IntegrityError) as exc:
-            self.outbox.clear()
+        except Exception as exc:
+            # Forget this bet's publications only: in a group, the bets before
+            # it are still to be committed and announced.
+            del self.outbox[mark:]
             self._reload(owned)
             if isinstance(exc, pw.IntegrityError):
                 raise errors.IdempotencyConflict(
@@ -408,6 +441,8 @@ class Desk:
             raise errors.InvalidTransition("Only a settled event can be corrected.")
         if row.result == outcome:
             return events.view(row)
+        # Read before the new version overwrites the row, for the audit log.
+        previous = owned.spec.outcomes[row.result]
         revision = row.revision
         pool = ledger.pool_code(event_id)
         users: set[int] = set()
@@ -457,14 +492,15 @@ class Desk:
                 bet.save(only=[db.Bet.status, db.Bet.payout])
             self._pay(owned, outcome, revision=revision + 1)
             self._bump(owned, result=outcome, revision=revision + 1)
+            # Settled again: the event needs no owner until the next correction.
+            db.Lease.update(active=False).where(
+                db.Lease.resource == events.resource(event_id)
+            ).execute()
             db.AuditLog.create(
                 actor=actor,
                 action="correct",
                 target=f"event:{event_id}",
-                detail=(
-                    f"{owned.spec.outcomes[row.result or 0]} -> "
-                    f"{owned.spec.outcomes[outcome]}: {reason}"
-                ),
+                detail=f"{previous} -> {owned.spec.outcomes[outcome]}: {reason}",
             )
         for user_id in users:
             self._publish_user(user_id)

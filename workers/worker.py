@@ -31,6 +31,8 @@ from workers.desk import Desk, kick_off_passed
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
+# Most requests answered per turn of the loop; bets among them share a commit.
+MAX_GROUP = 128
 Handler = Callable[[protocol.Request], dict[str, Any]]
 
 
@@ -151,6 +153,9 @@ class Worker:
                 error=protocol.ErrorBody(exc.code, exc.detail, exc.current),
             )
         except (pw.OperationalError, pw.InterfaceError) as exc:
+            if self.desk.grouped:
+                # The group's transaction is lost: the group answers for all.
+                raise
             log.warning(
                 "database error on %s: %s request_id=%s",
                 request.op,
@@ -165,15 +170,12 @@ class Worker:
         except Exception:
             # A bug must cost one request, not the worker and its events.
             log.exception("%s failed request_id=%s", request.op, request.request_id)
-            self.desk.outbox.clear()
             return protocol.Reply(
                 request_id=request.request_id,
                 error=protocol.ErrorBody(
                     "internal", "the worker failed on this request"
                 ),
             )
-        finally:
-            self._flush()
         return protocol.Reply(request_id=request.request_id, result=result)
 
     def _flush(self) -> None:
@@ -289,7 +291,12 @@ class Worker:
         if kind == "event":
             owned = self.desk.load(int(ident), fence)
             log.info("owning event %s (fence %s)", ident, fence)
-            if owned is not None and owned.row.status not in events.OPEN_STATES:
+            # A settled event's lease is active only while a correction waits
+            # for an owner, so it is kept; other finished events are not.
+            if owned is not None and owned.row.status not in (
+                *events.OPEN_STATES,
+                "settled",
+            ):
                 self.desk.drop(owned.id)
         elif kind == "table":
             self.tables[int(ident)] = fence
@@ -471,18 +478,63 @@ class Worker:
             self.publisher.close(linger=500)
 
     def _serve_ready(self) -> None:
-        while True:
+        """Answer what has arrived; consecutive bets share one commit."""
+        batch: list[tuple[list[bytes], protocol.Request]] = []
+        while len(batch) < MAX_GROUP:
             try:
-                frames = self.router.recv_multipart(zmq.NOBLOCK)
+                *route, payload = self.router.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
-                return
-            *route, payload = frames
+                break
             try:
-                request = protocol.decode_request(payload)
+                batch.append((route, protocol.decode_request(payload)))
             except Exception:
                 log.warning("undecodable request dropped (%d bytes)", len(payload))
-                continue
-            reply = self.handle(request)
+        start = 0
+        while start < len(batch):
+            end = start
+            while end < len(batch) and batch[end][1].op == "place_bet":
+                end += 1
+            if end > start:
+                self._serve_bets(batch[start:end])
+                start = end
+            else:
+                route, request = batch[start]
+                self._answer([(route, self.handle(request))])
+                start += 1
+
+    def _serve_bets(self, group: list[tuple[list[bytes], protocol.Request]]) -> None:
+        """Place a group of bets in one transaction and answer after its commit."""
+        answers: list[tuple[list[bytes], protocol.Reply]] = []
+        try:
+            with self.desk.group():
+                for route, request in group:
+                    answers.append((route, self.handle(request)))
+        except pw.PeeweeException as exc:
+            log.warning("a group of %d bets failed to commit: %s", len(group), exc)
+            self.desk.outbox.clear()
+            for event_id in {int(r.args.get("event_id", 0)) for _, r in group}:
+                # The books may hold bets that were rolled back.
+                self.desk.drop(event_id)
+            self._reconnect()
+            answers = [
+                (
+                    route,
+                    protocol.Reply(
+                        request_id=request.request_id,
+                        error=protocol.ErrorBody(
+                            "unavailable", "the database is unavailable"
+                        ),
+                    ),
+                )
+                for route, request in group
+            ]
+        self._answer(answers)
+
+    def _answer(self, answers: list[tuple[list[bytes], protocol.Reply]]) -> None:
+        # Publications first: a client that hears "accepted" may at once ask
+        # for a snapshot, which must not be older than what was published.
+        self._flush()
+        for route, reply in answers:
             self.router.send_multipart([*route, protocol.encode(reply)])
 
     def _release_all(self) -> None:

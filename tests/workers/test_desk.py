@@ -268,3 +268,45 @@ def test_audit_holds_after_random_operations_and_catches_edits(desk: Desk) -> No
     failed = {name for name, found in audit.run().items() if found}
     assert "balances equal their postings" in failed
     assert "money is conserved" in failed
+
+
+def test_group_commits_good_bets_around_a_refused_one(desk: Desk) -> None:
+    """In one group, a bet refused by the database guard leaves the others and the book intact."""
+    ann, ben = new_user("ann", 10_000), new_user("ben", 500)
+    event_id = owned_match(desk)
+    with desk.group():
+        bet(desk, ann, event_id, "home", 1_000)
+        # Drain Ben's balance behind the desk's back so only the guard sees it.
+        db.Account.update(balance=0).where(
+            db.Account.code == ledger.user_code(ben)
+        ).execute()
+        with pytest.raises(errors.InsufficientBalance):
+            desk.place_bet(
+                {
+                    "user_id": ben,
+                    "event_id": event_id,
+                    "selection_id": selection_id(event_id, "draw"),
+                    "stake": 400,
+                    "odds": "1.01",
+                    "policy": "any",
+                    "idempotency_key": "ben-1",
+                },
+                "test",
+            )
+        bet(desk, ann, event_id, "away", 2_000)
+    assert db.Bet.select().count() == 2
+    owned = desk.owned[event_id]
+    assert owned.book.total_stake == 3_000
+    assert ledger.balance_of(ledger.user_code(ann)) == 7_000
+
+
+def test_failed_group_leaves_no_bet(desk: Desk) -> None:
+    """A group whose transaction fails commits none of its bets."""
+    ann = new_user("ann", 10_000)
+    event_id = owned_match(desk)
+    with pytest.raises(RuntimeError), desk.group():
+        bet(desk, ann, event_id, "home", 1_000)
+        bet(desk, ann, event_id, "draw", 1_000)
+        raise RuntimeError("commit lost")
+    assert db.Bet.select().count() == 0
+    assert ledger.balance_of(ledger.user_code(ann)) == 10_000
