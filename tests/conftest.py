@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-MYSQL_URL = os.environ.get("ODDSMITH_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
+MYSQL_URL = os.environ.get("MYSQL_TEST_URL", "mysql://root@127.0.0.1:3306/test")
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -48,8 +48,12 @@ class Platform:
         self.port = base
         self.url = f"http://127.0.0.1:{base}"
         self.data_dir = data_dir
+        # Settings of the shell running the tests must not leak into the platform.
+        inherited = {
+            k: v for k, v in os.environ.items() if not k.startswith("ODDSMITH_")
+        }
         self.env = {
-            **os.environ,
+            **inherited,
             "ODDSMITH_PORT": str(base),
             "ODDSMITH_DATA_DIR": str(data_dir),
             "ODDSMITH_DB": db_url,

@@ -154,7 +154,8 @@ def audit_passes(platform: Platform) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def open_db(database_url: str) -> Iterator[str]:
     yield database_url
-    db.database.close()
+    if db.database.obj is not None:
+        db.database.close()
 
 
 def check_stored_exactly_once(stream: BetStream) -> None:
