@@ -313,7 +313,9 @@ def run_on_cluster(
     from distributed import as_completed
 
     client.run(_warm_worker)
-    shared = client.scatter(prep, broadcast=True)
+    # A fresh key per run: a hashed key would be shared with an earlier run on the
+    # same client, whose release could drop the data under this one's tasks.
+    shared = client.scatter(prep, broadcast=True, hash=False)
     tasks = blocks(prep.config)
     futures = [
         client.submit(run_block, shared, seed, first, count, key=f"sim-block-{first}")
