@@ -246,7 +246,16 @@ class AdminEventAction:
         admin = self.ctx.admin(req)
         if action not in self.ACTIONS:
             raise errors.NotFound(f"There is no action {action}.")
-        _event_or_404(event_id)
+        event = _event_or_404(event_id)
+        if event.status in ("settled", "voided"):
+            # Finished events have no owner to ask: answer from the database,
+            # where a finished event can no longer change.
+            if action == "void" and event.status == "voided":
+                send_json(resp, events.view(event))
+                return
+            raise errors.InvalidTransition(
+                f"Cannot {action} an event that is {event.status}."
+            )
         result = self.ctx.broker.call(
             action,
             events.resource(event_id),
@@ -288,7 +297,13 @@ class AdminSettle:
                 send_json(resp, events.view(event))
                 return
             raise errors.InvalidTransition(f"The event is {event.status}.")
+        if self.correction and event.status == "voided":
+            raise errors.InvalidTransition("A voided event cannot be corrected.")
         if self.correction and event.status == "settled":
+            if events.spec_of(event).outcomes[event.result] == args["outcome"]:
+                # Already the result: nothing to correct, no owner to wake.
+                send_json(resp, events.view(event))
+                return
             # A correction needs an owner again: reopen the lease for it.
             db.Lease.update(active=True).where(
                 db.Lease.resource == events.resource(event_id)
