@@ -14,14 +14,15 @@ import numpy.typing as npt
 
 from oddsmith.markets import EventSpec
 from oddsmith.pricing import MAX_TOTAL_STAKE, PricingParams
-from oddsmith.pricing._kernels import selection_cap, selection_odds
-from oddsmith.pricing._layout import (
+from oddsmith.pricing.kernels import (
     N_PARAMS,
     PARAM_MAX_ODDS,
     PARAM_MIN_ODDS,
     PARAM_MIN_STAKE,
     PARAM_PER_BET_LIMIT,
     build_layout,
+    selection_cap,
+    selection_odds,
 )
 
 __all__ = [
