@@ -846,9 +846,8 @@ class Profiler:
                     [
                         spy,
                         "record",
-                        "--nonblocking",
                         "--rate",
-                        "250",
+                        "100",
                         "--duration",
                         str(int(self.seconds)),
                         "--format",
@@ -881,8 +880,18 @@ class Profiler:
         return "\n".join(out)
 
 
+# Leaf frames where a process waits for work rather than doing it.
+WAITING = re.compile(r"^(Poller\.poll|Socket\.poll|\w*Selector\.select|select|wait)\b")
+PROJECT = re.compile(r"\((api|broker|workers|oddsmith)/")
+
+
 def summarize_profile(name: str, collapsed: str, top: int) -> str:
-    """Rank frames of py-spy's collapsed stacks by inclusive and by self samples."""
+    """Rank frames of py-spy's collapsed stacks by inclusive and by self samples.
+
+    Samples whose leaf is a wait for input are dropped, so the shares are of
+    the time the process was busy. The inclusive ranking lists only the
+    platform's own functions; the self ranking lists every function.
+    """
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
@@ -890,17 +899,20 @@ def summarize_profile(name: str, collapsed: str, top: int) -> str:
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
-        count = int(count_text)
-        total += count
         # Strip line numbers so one function is one entry.
         frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
+        if WAITING.match(frames[-1]):
+            continue
+        count = int(count_text)
+        total += count
         for frame in set(frames):
-            inclusive[frame] += count
+            if PROJECT.search(frame):
+                inclusive[frame] += count
         own[frames[-1]] += count
     if not total:
-        return f"## {name}: no samples\n"
-    lines = [f"## {name}: {total} samples while busy"]
-    lines.append("inclusive:")
+        return f"## {name}: no busy samples\n"
+    lines = [f"## {name}: {total} busy samples"]
+    lines.append("inclusive (platform code):")
     lines += [f"  {100 * n / total:5.1f}%  {f}" for f, n in inclusive.most_common(top)]
     lines.append("self:")
     lines += [f"  {100 * n / total:5.1f}%  {f}" for f, n in own.most_common(top)]
@@ -1234,16 +1246,36 @@ def machine() -> str:
 
 
 def git_commit() -> str:
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        done = subprocess.run(
+    """Name the commit measured, and say so when the platform's code differs."""
+    try:
+        head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
             cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=10,
-        )
-        return done.stdout.strip() or "unknown"
-    return "unknown"
+        ).stdout.strip()
+        changed = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--",
+                "api",
+                "broker",
+                "workers",
+                "oddsmith",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if not head:
+        return "unknown"
+    return f"{head} with uncommitted changes" if changed else head
 
 
 # -- the run -------------------------------------------------------------------
