@@ -81,6 +81,11 @@ class Relay:
         self.by_user: dict[int, set[ServerConnection]] = defaultdict(set)
         self.by_session: dict[str, set[ServerConnection]] = defaultdict(set)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Conflation: the latest update per event topic, waiting to be sent,
+        # and the version each event's last message carried.
+        self.pending: dict[bytes, bytes] = {}
+        self.sent_versions: dict[bytes, int] = {}
+        self.dirty = asyncio.Event()
 
     # -- closing ---------------------------------------------------------------
 
@@ -158,13 +163,55 @@ class Relay:
                     continue
                 self.close_session(str(session_id))
                 continue
+            if topic.startswith(b"event.") and self.settings.ws_conflate_ms > 0:
+                self.pending[topic] = body
+                self.dirty.set()
+                continue
             text = body.decode()
             if topic.startswith(b"user."):
                 user_id = int(topic[5:])
                 broadcast(self.by_user.get(user_id, ()), text)
             else:
-                broadcast(self.clients, text)
-                metrics.UPDATES_RELAYED.inc()
+                self.broadcast_public(text)
+
+    def broadcast_public(self, text: str) -> None:
+        """Send to every client that keeps up; drop those far behind."""
+        limit = self.settings.ws_slow_client_bytes
+        ready = []
+        for ws in self.clients:
+            transport = ws.transport
+            if transport is not None and transport.get_write_buffer_size() > limit:
+                self.close(ws, 1013, "too slow")
+            else:
+                ready.append(ws)
+        broadcast(ready, text)
+        metrics.UPDATES_RELAYED.inc()
+
+    async def conflate(self) -> None:
+        """Send the latest snapshot of each changed event, at most once per interval.
+
+        The first change after a quiet spell goes out at once; changes within
+        the interval that follows are folded into one message. Each message
+        names the version the previous one carried (``previous``), so a
+        client sees a real gap only when it missed a message, not when
+        versions were folded.
+        """
+        interval = self.settings.ws_conflate_ms / 1000
+        while True:
+            await self.dirty.wait()
+            self.dirty.clear()
+            pending, self.pending = self.pending, {}
+            for topic, body in pending.items():
+                try:
+                    message = msgspec.json.decode(body)
+                    version = int(message["event"]["version"])
+                except (msgspec.DecodeError, KeyError, TypeError, ValueError):
+                    log.warning("ignored a malformed event update on %r", topic)
+                    continue
+                message["previous"] = self.sent_versions.get(topic, version - 1)
+                self.sent_versions[topic] = version
+                self.broadcast_public(_encoder.encode(message).decode())
+            await asyncio.sleep(interval)
 
     # -- one client ------------------------------------------------------------
 
@@ -277,6 +324,7 @@ class Relay:
         background = [
             asyncio.create_task(self.pump()),
             asyncio.create_task(self.guard()),
+            asyncio.create_task(self.conflate()),
         ]
         async with serve(
             self.serve_client,

@@ -79,6 +79,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_idle_seconds: float = 300.0
     ws_messages_per_second: float = 10.0
     ws_message_burst: int = 40
+    # Odds updates of one event reach a client at most once per interval; the
+    # latest snapshot wins. 0 sends every update.
+    ws_conflate_ms: int = 100
+    # A client with more unsent bytes than this is dropped, not waited for.
+    ws_slow_client_bytes: int = 1024 * 1024
     # Client addresses no rate limit applies to. Loopback by default: a local
     # client already holds the machine, and tests and load runs come from it.
     # Empty it when a proxy on this machine forwards every client to nginx.

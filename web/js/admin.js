@@ -333,7 +333,7 @@ function eventsSection(container) {
     const loaded = await attempt(() => api.listEvents({ kind: kind.value || undefined, status: status.value || undefined }), null, list);
     if (loaded) {
       events = loaded.sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at));
-      loaded.forEach(receiveEvent);
+      loaded.forEach((event) => receiveEvent(event));
       drawList();
     }
   }

@@ -107,8 +107,8 @@ function authenticateSocket() {
 
 const live = new LiveConnection({
   handlers: {
-    event: ({ event }) => {
-      if (store.receiveEvent(event) === store.Verdict.GAP) {
+    event: ({ event, previous }) => {
+      if (store.receiveEvent(event, previous) === store.Verdict.GAP) {
         live.requestSnapshot(event.id);
       }
     },

@@ -33,11 +33,12 @@ export function subscribe(topic, listener) {
 /**
  * Take an event snapshot from any source, HTTP or live, keeping the newest.
  *
- * Returns the verdict so the caller can ask for a snapshot after a gap.
+ * Returns the verdict so the caller can ask for a snapshot after a gap;
+ * `previousVersion` is what the relay says its last message carried.
  */
-export function receiveEvent(event) {
+export function receiveEvent(event, previousVersion) {
   const previous = state.events.get(event.id);
-  const verdict = classify(previous?.version, event.version);
+  const verdict = classify(previous?.version, event.version, previousVersion);
   if (shouldApply(verdict)) {
     state.events.set(event.id, event);
     emit("event", { event, previous: previous ?? null });

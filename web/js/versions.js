@@ -13,15 +13,22 @@ export const Verdict = Object.freeze({
   STALE: "stale", // same or older than what is held: ignore
 });
 
-/** Classify an incoming version against the version held (undefined when none). */
-export function classify(heldVersion, incomingVersion) {
+/**
+ * Classify an incoming version against the version held (undefined when none).
+ *
+ * The relay may fold several quick changes into one message; it then says
+ * which version its previous message for the event carried (`previous`), and
+ * holding that one is enough to have missed nothing.
+ */
+export function classify(heldVersion, incomingVersion, previousVersion) {
   if (heldVersion === undefined || heldVersion === null) {
     return Verdict.FIRST;
   }
   if (incomingVersion <= heldVersion) {
     return Verdict.STALE;
   }
-  return incomingVersion === heldVersion + 1 ? Verdict.NEXT : Verdict.GAP;
+  const base = previousVersion ?? incomingVersion - 1;
+  return heldVersion >= base ? Verdict.NEXT : Verdict.GAP;
 }
 
 /** Return true when a verdict means the snapshot replaces the one held. */

@@ -23,3 +23,10 @@ test("a repeated or older version is ignored", () => {
   assert.equal(classify(4, 2), Verdict.STALE);
   assert.equal(shouldApply(Verdict.STALE), false);
 });
+
+test("a folded update is not a gap when the previous message was held", () => {
+  // The relay folded versions 5 and 6 into one message after sending 4.
+  assert.equal(classify(4, 6, 4), Verdict.NEXT);
+  // Holding 3 when the relay's last message carried 4 means one was missed.
+  assert.equal(classify(3, 6, 4), Verdict.GAP);
+});
