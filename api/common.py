@@ -8,6 +8,7 @@ applies the rate limits of the route, and audits administration requests.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 import falcon
 import msgspec
+import peewee
 
 from api import schemas
 from oddsmith import db, errors, ratelimit, security, tokens
@@ -133,6 +135,10 @@ def _database_down(
     req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any
 ) -> None:
     log.warning("database unavailable on %s %s: %s", req.method, req.path, exc)
+    # Drop the connection: it may be dead, and the next request must open a
+    # fresh one rather than fail on it until the process restarts.
+    with contextlib.suppress(peewee.PeeweeException):
+        db.database.close()
     _oddsmith_error(
         req, resp, errors.Unavailable("The database is unavailable."), params
     )
@@ -312,8 +318,6 @@ class AdminAudit:
 
 def create_app(settings: Settings) -> falcon.App:
     """Return a Falcon app with the shared middleware and error mapping."""
-    import peewee
-
     ratelimit.create_tables()
     verifier = Verifier(
         settings.secrets_path, settings.token_issuer, settings.token_audience
