@@ -1,0 +1,1 @@
+"""Event lifecycles on a running platform: settlement, take-over, void, correction."""
