@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import time
 from pathlib import Path
 
@@ -217,3 +219,20 @@ def _selection_outcomes(event: dict, code: str) -> list[str]:
     reds = {1, 3, 5, 7, 9, 12, 14, 16, 18, 19, 21, 23, 25, 27, 30, 32, 34, 36}
     assert code == "red"
     return [str(p) for p in sorted(reds)]
+
+
+def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
+    """Ctrl-C on `oddsmith up` ends supervisord and every process it started."""
+    with running(tmp_path, f"sqlite:///{tmp_path / 'o.db'}") as platform:
+        status = platform.supervisorctl("pid", "all")
+        pids = [int(p) for p in status.split() if p.isdigit()]
+        assert len(pids) >= 6
+    assert platform.process is not None and platform.process.returncode == 0
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        raise AssertionError(f"process {pid} outlived Ctrl-C")
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", platform.port)) != 0
