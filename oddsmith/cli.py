@@ -159,5 +159,17 @@ def rotate_keys() -> None:
         click.echo(f"Removed key {old}: every token it signed has expired.")
 
 
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.pass_context
+def sim(ctx: click.Context) -> None:
+    """Run the Monte Carlo simulator of cap and odds policies (see docs/sim.md)."""
+    from sim.cli import main as simulator
+
+    simulator.main(args=ctx.args, prog_name="oddsmith sim")
+
+
 if __name__ == "__main__":
     main()
