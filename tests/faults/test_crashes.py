@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import random
@@ -131,14 +132,26 @@ class BetStream:
             with self.lock:
                 self.answers[(user_id, key)] = status
 
-    def start(self, threads: int) -> list[threading.Thread]:
+    @contextlib.contextmanager
+    def flowing(self, threads: int) -> Iterator[None]:
+        """Run the stream from ``threads`` threads for the duration of the block."""
         started = [
             threading.Thread(target=self.run, args=(i,), daemon=True)
             for i in range(threads)
         ]
         for thread in started:
             thread.start()
-        return started
+        try:
+            yield
+        finally:
+            self.stop.set()
+            for thread in started:
+                thread.join(timeout=30)
+
+    def wait_for_more(self, count: int, timeout: float, what: str) -> None:
+        """Wait until ``count`` more bets than now have been accepted."""
+        target = len(self.accepted) + count
+        wait_for(lambda: len(self.accepted) >= target, timeout, what)
 
 
 def audit_passes(platform: Platform) -> subprocess.CompletedProcess[str]:
@@ -200,9 +213,8 @@ def test_killing_workers_loses_no_bet(tmp_path: Path, open_db: str) -> None:
         matches = create_matches(platform, admin, 4)
         users = funded_users(platform, admin, 6, 10_000_000)
         stream = BetStream(platform, users, matches)
-        threads = stream.start(3)
         rng = random.Random(20)
-        try:
+        with stream.flowing(3):
             for _ in range(20):
                 time.sleep(rng.uniform(0.2, 1.0))
                 pids = worker_pids(platform)
@@ -218,16 +230,7 @@ def test_killing_workers_loses_no_bet(tmp_path: Path, open_db: str) -> None:
                     f"{name} to restart",
                 )
             # Bets flow again once ownership has settled.
-            accepted_before = len(stream.accepted)
-            wait_for(
-                lambda: len(stream.accepted) > accepted_before + 5,
-                30,
-                "bets after the storm",
-            )
-        finally:
-            stream.stop.set()
-            for thread in threads:
-                thread.join(timeout=30)
+            stream.wait_for_more(5, 30, "bets after the storm")
 
         statuses = list(stream.answers.values())
         assert 500 not in statuses
@@ -334,22 +337,12 @@ def test_broker_restart_answers_503_then_recovers(tmp_path: Path, open_db: str) 
         matches = create_matches(platform, admin, 2)
         users = funded_users(platform, admin, 3, 10_000_000)
         stream = BetStream(platform, users, matches)
-        threads = stream.start(2)
-        try:
-            wait_for(lambda: len(stream.accepted) > 10, 20, "bets before the restart")
+        with stream.flowing(2):
+            stream.wait_for_more(10, 20, "bets before the restart")
             platform.supervisorctl("stop", "broker")
             time.sleep(4)
             platform.supervisorctl("start", "broker")
-            accepted = len(stream.accepted)
-            wait_for(
-                lambda: len(stream.accepted) > accepted + 10,
-                30,
-                "bets after the restart",
-            )
-        finally:
-            stream.stop.set()
-            for thread in threads:
-                thread.join(timeout=30)
+            stream.wait_for_more(10, 30, "bets after the restart")
         statuses = set(stream.answers.values())
         assert 500 not in statuses
         assert 503 in statuses, "the outage was never seen"

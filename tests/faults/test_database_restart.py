@@ -64,23 +64,17 @@ def test_database_restart_under_load(tmp_path: Path) -> None:
         matches = create_matches(platform, admin, 2)
         users = funded_users(platform, admin, 3, 10_000_000)
         stream = BetStream(platform, users, matches)
-        threads = stream.start(2)
         try:
-            wait_for(lambda: len(stream.accepted) > 10, 30, "bets before the restart")
-            subprocess.run(["mysqladmin", "-uroot", "shutdown"], check=True, timeout=60)
-            wait_for(lambda: not mariadb_answers(), 30, "MariaDB to stop")
-            time.sleep(3)
-            start_mariadb()
-            accepted = len(stream.accepted)
-            wait_for(
-                lambda: len(stream.accepted) > accepted + 10,
-                60,
-                "bets after the restart",
-            )
+            with stream.flowing(2):
+                stream.wait_for_more(10, 30, "bets before the restart")
+                subprocess.run(
+                    ["mysqladmin", "-uroot", "shutdown"], check=True, timeout=60
+                )
+                wait_for(lambda: not mariadb_answers(), 30, "MariaDB to stop")
+                time.sleep(3)
+                start_mariadb()
+                stream.wait_for_more(10, 60, "bets after the restart")
         finally:
-            stream.stop.set()
-            for thread in threads:
-                thread.join(timeout=30)
             if not mariadb_answers():
                 start_mariadb()
         statuses = set(stream.answers.values())
