@@ -27,6 +27,12 @@ Password = Annotated[str, Meta(min_length=10, max_length=128)]
 Text = Annotated[str, Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, Meta(min_length=1, max_length=100)]
 OutcomeCode = Annotated[str, Meta(min_length=1, max_length=32)]
+# Selection names join two teams ("Home or Away") into a column of 100.
+TeamName = Annotated[str, Meta(min_length=1, max_length=48)]
+TableName = Annotated[str, Meta(min_length=1, max_length=64)]
+# Kick-offs outside these years are mistakes, and near the ends of Python's
+# range a time zone shift would overflow.
+FIRST_YEAR, LAST_YEAR = 2000, 2200
 
 
 class Schema(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -57,14 +63,20 @@ class PlaceBet(Schema):
 
 class CreateEvent(Schema, kw_only=True):
     kind: Literal["football"] = "football"
-    home: ShortText
-    away: ShortText
+    home: TeamName
+    away: TeamName
     league: Annotated[str, Meta(max_length=100)] = ""
     starts_at: dt.datetime
     name: Annotated[str, Meta(max_length=200)] = ""
     opening_odds: Annotated[list[OddsText], Meta(min_length=3, max_length=3)] | None = (
         None
     )
+
+    def __post_init__(self) -> None:
+        if not FIRST_YEAR <= self.starts_at.year <= LAST_YEAR:
+            raise ValueError(
+                f"starts_at must fall between {FIRST_YEAR} and {LAST_YEAR}"
+            )
 
 
 class Settle(Schema):
@@ -82,7 +94,7 @@ class SetBalance(Schema):
 
 
 class CreateTable(Schema):
-    name: ShortText
+    name: TableName
     betting_seconds: Annotated[int, Meta(ge=3, le=3600)] = 20
     pause_seconds: Annotated[int, Meta(ge=1, le=3600)] = 5
 

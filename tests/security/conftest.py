@@ -7,7 +7,6 @@ fuzzing module runs its own, since what it creates would disturb the others.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -140,9 +139,6 @@ def platform(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
     """Run the platform the attack and abuse modules share."""
-    # A window closing mid-run would reset the counts the abuse tests rely on.
-    if time.time() % WINDOW > WINDOW - 300:
-        time.sleep(WINDOW - time.time() % WINDOW + 1)
     yield from start_platform(
         tmp_path_factory,
         str(request.param),
