@@ -767,6 +767,7 @@ MARIADB_COUNTERS = (
     "Innodb_log_writes",
     "Com_commit",
     "Handler_commit",
+    "Questions",
 )
 
 
@@ -1519,7 +1520,8 @@ class Bench:
         self.notes.append(
             "fsyncs and commits: MariaDB's global counters less their rate in "
             f"{idle_seconds:.0f} idle seconds before; other clients of the same "
-            f"server count too; {won} bets in {busy_seconds:.1f} s"
+            f"server count too; {won} bets in {busy_seconds:.1f} s; "
+            f"{per_bet('Questions')} SQL statements per bet (Questions)"
         )
 
     def durability(self) -> None:
