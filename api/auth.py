@@ -200,8 +200,10 @@ class RefreshTokens:
             else:
                 reused = False
                 # Rotate inside the transaction so two concurrent refreshes
-                # with the same token cannot both succeed.
-                session.refresh_jti = "rotating:" + str(uuid.uuid4())
+                # with the same token cannot both succeed. A random id that no
+                # token carries fits the column (36) on MariaDB, which refuses
+                # longer values rather than cut them.
+                session.refresh_jti = str(uuid.uuid4())
                 session.save(only=[db.Session.refresh_jti])
         if reused:
             log.warning("refresh token reuse; session %s revoked", session.id)
