@@ -842,12 +842,15 @@ def _children(procs: list[psutil.Process]) -> set[int]:
 
 
 class Profiler:
-    """Sample some processes with py-spy while a block runs (collapsed stacks)."""
+    """Sample some processes with py-spy while a block runs (collapsed stacks).
 
-    def __init__(self, out_dir: Path, targets: dict[str, int], seconds: float) -> None:
+    py-spy stops at the end of the block (SIGINT makes it write what it has);
+    the block may not run longer than ten minutes.
+    """
+
+    def __init__(self, out_dir: Path, targets: dict[str, int]) -> None:
         self.out_dir = out_dir
         self.targets = targets
-        self.seconds = seconds
         self.running: list[subprocess.Popen[bytes]] = []
 
     def __enter__(self) -> Profiler:
@@ -862,7 +865,7 @@ class Profiler:
                         "--rate",
                         "100",
                         "--duration",
-                        str(int(self.seconds)),
+                        "600",
                         "--format",
                         "raw",
                         "--output",
@@ -874,14 +877,19 @@ class Profiler:
                     stderr=subprocess.DEVNULL,
                 )
             )
+        # py-spy needs a moment to attach before the block starts.
+        time.sleep(1.0)
         return self
 
     def __exit__(self, *exc: object) -> None:
         for proc in self.running:
+            proc.send_signal(signal.SIGINT)
+        for proc in self.running:
             try:
-                proc.wait(timeout=self.seconds + 30)
+                proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait(timeout=10)
 
     def summaries(self, top: int = 15) -> str:
         """Return the hottest functions of each profile, inclusive and self."""
@@ -1367,9 +1375,7 @@ class Bench:
         profiler: Profiler | contextlib.nullcontext[None] = contextlib.nullcontext()
         if self.options.profile_dir is not None:
             profiler = Profiler(
-                self.options.profile_dir,
-                profile_targets(self.processes),
-                plan.rate_seconds,
+                self.options.profile_dir, profile_targets(self.processes)
             )
         cpu_before, machine_before = cpu_by_role(self.processes), psutil.cpu_times()
         with profiler:
@@ -1554,9 +1560,16 @@ class Bench:
         clients = self.options.fanout_clients or self.plan.fanout_clients
         rounds = self.plan.fanout_rounds
         say(f"one update to {clients} clients: the platform, then bare websockets")
-        platform_times, bare_times, held, bare_held = asyncio.run(
-            fanout(self.cluster, payload, clients, rounds)
-        )
+        profiler: Profiler | contextlib.nullcontext[None] = contextlib.nullcontext()
+        if self.options.profile_dir is not None:
+            relay = {"relay": self.processes["relay"][0].pid}
+            profiler = Profiler(self.options.profile_dir, relay)
+        with profiler:
+            platform_times, bare_times, held, bare_held = asyncio.run(
+                fanout(self.cluster, payload, clients, rounds)
+            )
+        if isinstance(profiler, Profiler):
+            self.profile += "\n" + profiler.summaries()
         p50, b50 = percentile(platform_times, 0.5), percentile(bare_times, 0.5)
         self.rows.append(
             Row(
