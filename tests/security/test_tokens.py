@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from oddsmith import errors, tokens
+from oddsmith.config import load_settings
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -254,3 +255,14 @@ def test_a_loosened_key_file_is_tightened_at_start(keys: Path) -> None:
     tokens.ensure_signing_key(keys)
     assert stat.S_IMODE((keys / f"{kid}.key").stat().st_mode) == 0o600
     assert stat.S_IMODE(keys.stat().st_mode) == 0o700
+
+
+def test_production_reads_keys_from_the_configured_directory(tmp_path: Path) -> None:
+    """ODDSMITH_SECRETS_DIR moves the keys out of the data directory."""
+    keys = tmp_path / "provisioned"
+    settings = load_settings(
+        {"ODDSMITH_SECRETS_DIR": str(keys), "ODDSMITH_DATA_DIR": str(tmp_path / "d")}
+    )
+    assert settings.secrets_path == keys.resolve()
+    default = load_settings({"ODDSMITH_DATA_DIR": str(tmp_path / "d")})
+    assert default.secrets_path == (tmp_path / "d" / "secrets").resolve()
