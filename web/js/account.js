@@ -63,15 +63,23 @@ function loginForm() {
 }
 
 function registerForm() {
-  const username = h("input", { name: "username", autocomplete: "username", required: true, maxlength: 64 });
-  const password = h("input", { name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 8 });
+  // The same limits as the server's, so the browser explains them before sending.
+  const username = h("input", {
+    name: "username",
+    autocomplete: "username",
+    required: true,
+    minlength: 3,
+    maxlength: 32,
+    pattern: "[A-Za-z0-9_.\\-]+",
+  });
+  const password = h("input", { name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 10 });
   const message = h("p", { class: "form-error", role: "alert" });
   const form = h(
     "form",
     { class: "card auth-card", "aria-labelledby": "register-heading" },
     h("h2", { id: "register-heading" }, "Create an account"),
-    field("Username", username),
-    field("Password", password, "At least 8 characters."),
+    field("Username", username, "3 to 32 letters, digits, dots, dashes or underscores."),
+    field("Password", password, "At least 10 characters."),
     h("button", { type: "submit", class: "button" }, "Create account"),
     message,
   );
