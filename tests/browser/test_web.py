@@ -101,8 +101,10 @@ def current(platform: Platform, event_id: int, code: str) -> dict[str, Any]:
     return next(s for s in event["markets"][0]["selections"] if s["code"] == code)
 
 
-def my_bets(platform: Platform, username: str) -> list[dict[str, Any]]:
-    token = platform.login(username, PASSWORD)
+def my_bets(
+    platform: Platform, username: str, password: str = PASSWORD
+) -> list[dict[str, Any]]:
+    token = platform.login(username, password)
     bets: list[dict[str, Any]] = platform.call("GET", "/api/me/bets", token).json()[
         "bets"
     ]
@@ -189,12 +191,22 @@ def tab_to(page: Page, target: Locator, limit: int) -> None:
 def test_register_log_in_get_funded_and_bet(platform: Platform, pages: Pages) -> None:
     """A visitor registers and logs in on the page, the admin console funds them, and a bet lowers the balance they see."""
     match = create_match(platform, "Riverside Rovers", "Harbour Town")
-    username = f"p{uuid.uuid4().hex[:10]}"
 
     page = pages.open("player", "/#/account")
     register = page.get_by_role("form", name="Create an account")
-    register.get_by_label("Username").fill(username)
-    register.get_by_label("Password").fill(PASSWORD)
+    # The longest name and the shortest password the form lets through,
+    # which the server must accept.
+    name_field = register.get_by_label("Username")
+    password_field = register.get_by_label("Password")
+    longest = int(name_field.get_attribute("maxlength") or 0)
+    shortest = int(password_field.get_attribute("minlength") or 0)
+    username = f"p{uuid.uuid4().hex}"[:longest]
+    password = "horse battery staple"[:shortest]
+    # A name the server would refuse is held back by the form itself.
+    name_field.fill("two words")
+    assert name_field.evaluate("node => node.validity.patternMismatch")
+    name_field.fill(username)
+    password_field.fill(password)
     register.get_by_role("button", name="Create account").click()
     expect(balance_link(page, username, 0)).to_be_visible()
 
@@ -203,7 +215,7 @@ def test_register_log_in_get_funded_and_bet(platform: Platform, pages: Pages) ->
     expect(
         page.get_by_role("banner").get_by_role("link", name="Log in")
     ).to_be_visible()
-    log_in(page, username)
+    log_in(page, username, password)
 
     admin = pages.open("admin")
     log_in(admin, "admin", ADMIN_PASSWORD)
@@ -225,7 +237,7 @@ def test_register_log_in_get_funded_and_bet(platform: Platform, pages: Pages) ->
     selection(page, match, "Riverside Rovers").click()
     place(page, "12.50", 1_250)
     expect(balance_link(page, username, 8_750)).to_be_visible()
-    bets = my_bets(platform, username)
+    bets = my_bets(platform, username, password)
     assert [(b["selection_name"], b["stake"]) for b in bets] == [
         ("Riverside Rovers", 1_250)
     ]
