@@ -72,7 +72,7 @@ function registerForm() {
     maxlength: 32,
     pattern: "[A-Za-z0-9_.\\-]+",
   });
-  const password = h("input", { name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 10 });
+  const password = h("input", { name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 10, maxlength: 128 });
   const message = h("p", { class: "form-error", role: "alert" });
   const form = h(
     "form",

@@ -80,8 +80,9 @@ const ACTION_LABELS = {
 };
 
 function createEventForm(onCreated) {
-  const home = h("input", { required: true, maxlength: 80, autocomplete: "off" });
-  const away = h("input", { required: true, maxlength: 80, autocomplete: "off" });
+  // The API's limit: a double chance selection joins both names in one column.
+  const home = h("input", { required: true, maxlength: 48, autocomplete: "off" });
+  const away = h("input", { required: true, maxlength: 48, autocomplete: "off" });
   const leagues = [...new Set([...state.events.values()].map((e) => e.league).filter(Boolean))].sort();
   const league = h("input", { required: true, maxlength: 80, list: "admin-leagues", autocomplete: "off" });
   const startsAt = h("input", { type: "datetime-local", required: true });
