@@ -613,6 +613,56 @@ def test_markup_in_team_names_is_shown_as_text(
     assert pages.dialogs == []
 
 
+def read_limits(field: Locator) -> tuple[int, int]:
+    """Return a text field's least and greatest length; a required field needs one."""
+    # A browser reports -1 for a limit the field does not set.
+    shortest, longest = field.evaluate("node => [node.minLength, node.maxLength]")
+    if field.evaluate("node => node.required"):
+        shortest = max(shortest, 1)
+    return max(shortest, 0), longest
+
+
+def test_forms_take_no_text_the_api_would_refuse_for_its_length(
+    platform: Platform, pages: Pages
+) -> None:
+    """Every text field of the register form and the console's forms keeps to the length limits the API publishes for it."""
+    published = platform.call("GET", "/api/openapi.json").json()["components"]
+    schemas = published["schemas"]
+    page = pages.open("visitor", "/#/account")
+    admin = pages.open("admin")
+    log_in(admin, "admin", ADMIN_PASSWORD)
+    register = page.get_by_role("form", name="Create an account")
+    fields: list[tuple[Locator, str, str]] = [
+        (register.get_by_label("Username"), "Register", "username"),
+        (register.get_by_label("Password"), "Register", "password"),
+    ]
+    open_console(admin, "Events")
+    admin.get_by_role("button", name="New football event").click()
+    fields += [
+        (admin.get_by_label("Home team"), "CreateEvent", "home"),
+        (admin.get_by_label("Away team"), "CreateEvent", "away"),
+        (admin.get_by_label("League"), "CreateEvent", "league"),
+        (admin.get_by_role("textbox", name=re.compile("^Name")), "CreateEvent", "name"),
+    ]
+    measured = [(*where, read_limits(locator)) for locator, *where in fields]
+    open_console(admin, "Roulette tables")
+    table = read_limits(admin.get_by_label("Table name"))
+    measured.append(("CreateTable", "name", table))
+
+    wrong = []
+    for schema, name, (shortest, longest) in measured:
+        allowed = schemas[schema]["properties"][name]
+        if not 0 < longest <= allowed["maxLength"]:
+            wrong.append(
+                f"{schema}.{name}: at most {longest}, not {allowed['maxLength']}"
+            )
+        if shortest < allowed.get("minLength", 0):
+            wrong.append(
+                f"{schema}.{name}: at least {shortest}, not {allowed['minLength']}"
+            )
+    assert not wrong, "; ".join(wrong)
+
+
 def test_phone_sized_events_page_never_scrolls_sideways(
     platform: Platform, pages: Pages
 ) -> None:
