@@ -33,7 +33,8 @@ from api.common import (
 from oddsmith import accounts, db, errors, events, fixtures, ledger, metrics, money
 from oddsmith.config import Settings, load_settings
 from oddsmith.pricing import Book
-from oddsmith.rpc import BrokerClient
+from oddsmith.protocol import user_topic
+from oddsmith.rpc import BrokerClient, Publisher
 from oddsmith.tokens import Verifier
 from workers.desk import bet_view
 
@@ -49,6 +50,7 @@ class Context:
             settings.secrets_path, settings.token_issuer, settings.token_audience
         )
         self.broker = BrokerClient(settings.broker_bind, settings.request_timeout)
+        self.updates = Publisher(settings.broker_publish_in)
 
     def user(self, req: falcon.Request) -> db.User:
         user, _ = authenticate(req, self.verifier)
@@ -521,7 +523,11 @@ class AdminBalance:
             except errors.InsufficientBalance:
                 # A bet debited the account between the read and the write.
                 continue
-        send_json(resp, accounts.public_user(user))
+        shown = accounts.public_user(user)
+        self.ctx.updates.publish(
+            user_topic(user.id), {"type": "balance", "balance": shown["balance"]}
+        )
+        send_json(resp, shown)
 
 
 class Health:

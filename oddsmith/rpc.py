@@ -113,3 +113,17 @@ class BrokerClient:
                 return reply
             # A late answer to an earlier attempt: already given up on.
         return None
+
+
+class Publisher:
+    """Publish updates into the broker's stream from a process that is no worker."""
+
+    def __init__(self, endpoint: str) -> None:
+        # Connected at once: a PUB socket drops what it sends before the
+        # broker's subscription has reached it.
+        self._socket = zmq.Context.instance().socket(zmq.PUB)
+        self._socket.setsockopt(zmq.LINGER, 500)
+        self._socket.connect(endpoint)
+
+    def publish(self, topic: bytes, body: dict[str, Any]) -> None:
+        self._socket.send_multipart([topic, protocol.encode(body)], zmq.NOBLOCK)

@@ -159,6 +159,16 @@ class Desk:
         if bet is not None:
             self.outbox.append((user_topic(user_id), {"type": "bet", "bet": bet}))
 
+    def _announce_bets(self, owned: OwnedEvent) -> None:
+        """Tell each bettor of the event the new state of their bets and balance."""
+        bettors: set[int] = set()
+        for bet in db.Bet.select().where(db.Bet.event == owned.id):
+            view = self._bet_view(owned, bet)
+            self.outbox.append((user_topic(bet.user_id), {"type": "bet", "bet": view}))
+            bettors.add(bet.user_id)
+        for user_id in bettors:
+            self._publish_user(user_id)
+
     def _reload(self, owned: OwnedEvent) -> None:
         """Rebuild a book after a failed write, which may have left a bet in it.
 
@@ -330,7 +340,6 @@ class Desk:
             raise errors.InvalidTransition(
                 f"Cannot void an event that is {owned.row.status}."
             )
-        users: set[int] = set()
         with db.write_transaction():
             self._check_fence(owned)
             for bet in db.Bet.select().where(
@@ -348,7 +357,6 @@ class Desk:
                 )
                 bet.status, bet.settled_at = "void", db.utcnow()
                 bet.save(only=[db.Bet.status, db.Bet.settled_at])
-                users.add(bet.user_id)
             self._bump(owned, status="voided")
             db.Lease.update(active=False).where(
                 db.Lease.resource == events.resource(event_id)
@@ -357,8 +365,7 @@ class Desk:
                 db.AuditLog.create(
                     actor=actor, action="void", target=f"event:{event_id}"
                 )
-        for user_id in users:
-            self._publish_user(user_id)
+        self._announce_bets(owned)
         return events.view(owned.row)
 
     def settle(self, event_id: int, outcome: int, actor: int) -> dict[str, Any]:
@@ -377,7 +384,7 @@ class Desk:
             )
         with db.write_transaction():
             self._check_fence(owned)
-            users = self._pay(owned, outcome, revision=row.revision)
+            self._pay(owned, outcome, revision=row.revision)
             self._bump(owned, status="settled", result=outcome, settled_at=db.utcnow())
             db.Lease.update(active=False).where(
                 db.Lease.resource == events.resource(event_id)
@@ -389,14 +396,12 @@ class Desk:
                     target=f"event:{event_id}",
                     detail=owned.spec.outcomes[outcome],
                 )
-        for user_id in users:
-            self._publish_user(user_id)
+        self._announce_bets(owned)
         log.info("event %s settled on %s", event_id, owned.spec.outcomes[outcome])
         return events.view(row)
 
-    def _pay(self, owned: OwnedEvent, outcome: int, revision: int) -> set[int]:
+    def _pay(self, owned: OwnedEvent, outcome: int, revision: int) -> None:
         """Mark bets won or lost, pay winners, move what is left to the house."""
-        users: set[int] = set()
         pool = ledger.pool_code(owned.id)
         now = db.utcnow()
         for bet in db.Bet.select().where(
@@ -417,7 +422,6 @@ class Desk:
                 bet.status, bet.payout = "lost", 0
             bet.settled_at = now
             bet.save(only=[db.Bet.status, db.Bet.payout, db.Bet.settled_at])
-            users.add(bet.user_id)
         remaining = ledger.balance_of(pool)
         ledger.post(
             f"house:{owned.id}:{revision}",
@@ -425,7 +429,6 @@ class Desk:
             [(pool, -remaining), (ledger.HOUSE_CODE, remaining)],
             event=owned.id,
         )
-        return users
 
     def correct(
         self, event_id: int, outcome: int, actor: int, reason: str
@@ -445,7 +448,6 @@ class Desk:
         previous = owned.spec.outcomes[row.result]
         revision = row.revision
         pool = ledger.pool_code(event_id)
-        users: set[int] = set()
         with db.write_transaction():
             self._check_fence(owned)
             house_before = -(
@@ -465,7 +467,6 @@ class Desk:
                 reason=reason,
             )
             for bet in db.Bet.select().where(db.Bet.event == event_id):
-                users.add(bet.user_id)
                 if bet.status == "won":
                     user = ledger.user_code(bet.user_id)
                     shortfall = max(0, bet.payout - ledger.balance_of(user))
@@ -502,8 +503,7 @@ class Desk:
                 target=f"event:{event_id}",
                 detail=f"{previous} -> {owned.spec.outcomes[outcome]}: {reason}",
             )
-        for user_id in users:
-            self._publish_user(user_id)
+        self._announce_bets(owned)
         return events.view(row)
 
 

@@ -228,9 +228,7 @@ def test_register_log_in_get_funded_and_bet(platform: Platform, pages: Pages) ->
     expect(admin.get_by_role("row").filter(has_text=username)).to_contain_text(
         "€100.00"
     )
-    # The API pushes nothing for a deposit (see the expected failure below):
-    # the page shows it once it asks again.
-    page.reload()
+    # The deposit reaches the open page over its WebSocket.
     expect(balance_link(page, username, 10_000)).to_be_visible()
 
     go(page, "Sports")
@@ -243,11 +241,6 @@ def test_register_log_in_get_funded_and_bet(platform: Platform, pages: Pages) ->
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="PUT /api/admin/users/{id}/balance publishes no balance message",
-)
 def test_deposit_reaches_an_open_page_live(platform: Platform, pages: Pages) -> None:
     """A balance set by the admin reaches the player's open page without a reload."""
     username = new_player(platform)
@@ -402,11 +395,6 @@ def test_admin_settles_and_the_winner_sees_the_payout(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="settling publishes the balance but no bet message (workers/desk.py)",
-)
 def test_settled_bet_reaches_an_open_account_page_live(
     platform: Platform, pages: Pages
 ) -> None:
