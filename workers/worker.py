@@ -58,7 +58,7 @@ class Worker:
             "suspend": lambda r: self._transition(r, "suspend"),
             "resume": lambda r: self._transition(r, "resume"),
             "close": lambda r: self._transition(r, "close"),
-            "void": lambda r: self.desk.void(self._event_id(r), r.actor),
+            "void": self._void,
             "settle": self._settle,
             "correct": self._correct,
             "stop_table": self._stop_table,
@@ -88,11 +88,37 @@ class Worker:
 
     def _settle(self, request: protocol.Request) -> dict[str, Any]:
         event_id = self._event_id(request)
-        return self.desk.settle(
-            event_id,
-            self._outcome(event_id, str(request.args["outcome"])),
-            request.actor,
+        code = str(request.args["outcome"])
+        if event_id not in self.desk.owned:
+            return self._finished(event_id, "settle", code)
+        return self.desk.settle(event_id, self._outcome(event_id, code), request.actor)
+
+    def _void(self, request: protocol.Request) -> dict[str, Any]:
+        event_id = self._event_id(request)
+        if event_id not in self.desk.owned:
+            return self._finished(event_id, "void")
+        return self.desk.void(event_id, request.actor)
+
+    @staticmethod
+    def _finished(event_id: int, action: str, outcome: str = "") -> dict[str, Any]:
+        """Answer a settle or void of a finished event from the database.
+
+        The owner lets a settled or voided event go on its next tick, so a
+        repeat that queued behind the settlement finds no owner; without this
+        it would go round the broker until the caller's deadline.
+        """
+        row = db.Event.get_or_none(db.Event.id == event_id)
+        if row is None or row.status not in ("settled", "voided"):
+            raise errors.NotOwner(f"not the owner of event {event_id}")
+        repeated = (row.status, action) == ("voided", "void") or (
+            (row.status, action) == ("settled", "settle")
+            and events.spec_of(row).outcomes[row.result] == outcome
         )
+        if not repeated:
+            raise errors.InvalidTransition(
+                f"Cannot {action} an event that is {row.status}."
+            )
+        return events.view(row)
 
     def _correct(self, request: protocol.Request) -> dict[str, Any]:
         event_id = self._event_id(request)
