@@ -68,7 +68,7 @@ def chi_square(counts: list[int]) -> float:
 def critical_value_99() -> float:
     """Return the chi-square value with 36 degrees of freedom exceeded 1% of the time."""
     try:
-        from scipy.stats import chi2  # type: ignore[import-untyped]
+        from scipy.stats import chi2
     except ImportError:
         # NIST/SEMATECH e-Handbook of Statistical Methods, table 1.3.6.7.4
         # (upper critical values of the chi-square distribution), row 36,

@@ -43,7 +43,10 @@ class Bettor:
 
 
 def wait_for(
-    condition: Callable[[], T], timeout: float, what: str, interval: float = 0.05
+    condition: Callable[[], T | None],
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
 ) -> T:
     """Poll ``condition`` until it returns something truthy, or fail after ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -223,15 +226,24 @@ def lease(platform: Platform, resource: str) -> db.Lease:
         return db.Lease.get_by_id(resource)
 
 
+@dataclass(frozen=True)
+class Holder:
+    """The worker holding a lease, and the fence it holds it under."""
+
+    owner: str
+    fence: int
+
+
 def held_lease(
     platform: Platform, resource: str, timeout: float = 15, not_by: str = ""
-) -> db.Lease:
-    """Wait until a worker (other than ``not_by``) holds ``resource``; return the row."""
+) -> Holder:
+    """Wait until a worker (other than ``not_by``) holds ``resource``."""
 
-    def held() -> db.Lease | None:
+    def held() -> Holder | None:
         row = lease(platform, resource)
-        live = row.owner not in (None, not_by) and row.expires_at > time.time()
-        return row if live else None
+        if row.owner in (None, not_by) or row.expires_at <= time.time():
+            return None
+        return Holder(row.owner, row.fence)
 
     return wait_for(held, timeout, f"a worker to hold {resource}")
 
