@@ -293,6 +293,11 @@ class Socket:
                 if not self.closing:
                     report(self.user, "closed by server", 0, error=exc)
                 return
+            if not text:
+                # websocket-client returns nothing once the socket has closed.
+                if not self.closing:
+                    report(self.user, "closed by server", 0, error=EOFError())
+                return
             arrived = time.perf_counter()
             try:
                 message = json.loads(text)
