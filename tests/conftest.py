@@ -14,11 +14,12 @@ ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 def mysql_url_or_skip() -> str:
     """Return a clean MariaDB database URL; on CI a missing server is a failure."""
-    from oddsmith import db
+    from oddsmith import db, ratelimit
 
     try:
         database = db.open_database(MYSQL_URL, create=False)
         db.drop_all(database)
+        database.drop_tables(ratelimit.MODELS, safe=True)
         database.close()
     except Exception as exc:
         if ON_CI:

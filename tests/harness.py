@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -197,10 +198,21 @@ class Platform:
         return connect(f"ws://127.0.0.1:{self.port}/ws", open_timeout=10)
 
 
+# Messages read from each socket but not yet matched: updates may arrive in
+# any order (the relay folds odds updates), so none is thrown away.
+_unmatched: weakref.WeakKeyDictionary[ClientConnection, list[dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def next_message(
     ws: ClientConnection, match: Any, timeout: float = 15
 ) -> dict[str, Any]:
-    """Read messages until one satisfies ``match``; fail after ``timeout`` seconds."""
+    """Return the first message, held or new, that satisfies ``match``."""
+    held = _unmatched.setdefault(ws, [])
+    for index, message in enumerate(held):
+        if match(message):
+            return held.pop(index)
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
@@ -209,6 +221,7 @@ def next_message(
         message = json.loads(ws.recv(timeout=remaining))
         if match(message):
             return message
+        held.append(message)
 
 
 @contextlib.contextmanager
