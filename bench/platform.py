@@ -183,17 +183,21 @@ def unreachable_rate_limits() -> dict[str, str]:
     """Return settings that keep every rate limit counting but never refusing.
 
     All load comes from one address and a few users, far above what the
-    limits allow one client; the counting itself (a database write per
-    limited request) stays, as it is part of what a bet costs.
+    limits allow one client. Loopback, where the load comes from, is exempt
+    by default; the exemption is lifted so that bets pay for their counting
+    (a database write per limited request) as every remote client's do.
     """
     from oddsmith.config import Settings
 
     defaults = Settings()
-    return {
+    settings = {
         f"ODDSMITH_{name.upper()}": f"{10**9}/60"
         for name in Settings.__struct_fields__
         if re.fullmatch(r"\d+/\d+", str(getattr(defaults, name)))
     }
+    if "rate_exempt_addresses" in Settings.__struct_fields__:
+        settings["ODDSMITH_RATE_EXEMPT_ADDRESSES"] = ""
+    return settings
 
 
 class Cluster:
