@@ -121,7 +121,10 @@ class Bets:
                 "Send an Idempotency-Key header of 8 to 64 characters."
             )
         body = read_body(req, schemas.PlaceBet)
-        _event_or_404(body.event_id)
+        event = _event_or_404(body.event_id)
+        if event.status in ("settled", "voided"):
+            # A finished event has no owner to ask; it can never reopen.
+            raise errors.EventNotOpen(f"Betting on {event.name} is {event.status}.")
         result = self.ctx.broker.call(
             "place_bet",
             events.resource(body.event_id),

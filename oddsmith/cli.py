@@ -119,7 +119,13 @@ def import_fixtures(file: str) -> None:
 
     settings = _settings()
     db.open_database(settings.database_url)
-    result = fixtures.import_league(file)
+    try:
+        result = fixtures.import_league(file)
+    except KeyError as exc:
+        names = ", ".join(league["file"] for league in fixtures.available())
+        raise click.BadParameter(
+            f"no bundled league {file!r}; choose one of {names}"
+        ) from exc
     click.echo(
         f"{result.created} created, {result.settled} settled, {result.skipped} skipped"
     )

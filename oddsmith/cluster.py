@@ -7,7 +7,9 @@ data directory is touched.
 
 from __future__ import annotations
 
+import getpass
 import os
+import secrets
 import shutil
 import sys
 from dataclasses import dataclass
@@ -89,6 +91,11 @@ def nginx_conf(settings: Settings, run_dir: Path) -> str:
             proxy_next_upstream error timeout http_502 http_503 non_idempotent;
             proxy_connect_timeout 2s;
             proxy_read_timeout 30s;"""
+    unavailable = (
+        '{"type":"about:blank","title":"Service temporarily unavailable",'
+        '"status":503,"code":"unavailable",'
+        '"detail":"The service is starting or restarting; retry shortly."}'
+    )
     upstreams = (
         upstream("oddsmith_auth", p.auth)
         + upstream("oddsmith_game", p.game, "        keepalive 32;\n")
@@ -122,6 +129,13 @@ http {{
         add_header X-Frame-Options DENY always;
         add_header Referrer-Policy no-referrer always;
         add_header Content-Security-Policy "{csp}" always;
+        # While an API process starts or restarts, answer like the API would.
+        error_page 502 504 = @unavailable;
+        location @unavailable {{
+            default_type application/problem+json;
+            add_header Retry-After 1 always;
+            return 503 '{unavailable}';
+        }}
         location /api/auth/ {{
             proxy_pass http://oddsmith_auth;{proxy}
         }}
@@ -190,6 +204,9 @@ def supervisord_conf(
         "-g 'daemon off;'"
     )
     programs.append(("nginx", nginx, 40, ""))
+    # The control socket is private to its owner already; the password only
+    # keeps supervisord from warning about an open socket at every start.
+    control_password = secrets.token_hex(16)
     sections = [
         f"""[supervisord]
 nodaemon=true
@@ -197,16 +214,21 @@ logfile={run_dir / "supervisord.log"}
 pidfile={run_dir / "supervisord.pid"}
 childlogdir={log_dir}
 loglevel=warn
+user={getpass.getuser()}
 
 [unix_http_server]
 file={run_dir / "supervisor.sock"}
 chmod=0700
+username=oddsmith
+password={control_password}
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
 serverurl=unix://{run_dir / "supervisor.sock"}
+username=oddsmith
+password={control_password}
 """
     ]
     root = Path(__file__).resolve().parent.parent

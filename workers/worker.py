@@ -247,8 +247,11 @@ class Worker:
             .where((db.Lease.owner == self.name) & db.Lease.active)
             .tuples()
         )
-        for event_id in list(self.desk.owned):
-            if held.get(events.resource(event_id)) != self.desk.owned[event_id].fence:
+        for event_id, owned in list(self.desk.owned.items()):
+            if owned.row.status not in events.OPEN_STATES:
+                # Settled or voided here: the lease was given up on purpose.
+                self.desk.drop(event_id)
+            elif held.get(events.resource(event_id)) != owned.fence:
                 log.warning("lost event %s to another worker", event_id)
                 self.desk.drop(event_id)
         for table_id in list(self.tables):
@@ -302,7 +305,10 @@ class Worker:
             if resource in spins:
                 continue
             total += 1
-            if owner == self.name:
+            # A lapsed lease under this name is not held: an earlier process of
+            # the same name released it, or this one settled the event and the
+            # API reopened it for a correction. It must be claimed again.
+            if owner == self.name and expires_at >= now:
                 mine += 1
             elif owner is None or expires_at < now:
                 candidates.append(resource)
