@@ -235,15 +235,19 @@ class Holder:
 
 
 def held_lease(
-    platform: Platform, resource: str, timeout: float = 15, not_by: str = ""
+    platform: Platform,
+    resource: str,
+    timeout: float = 15,
+    not_by: str = "",
+    above_fence: int = -1,
 ) -> Holder:
-    """Wait until a worker (other than ``not_by``) holds ``resource``."""
+    """Wait until a worker (not ``not_by``) holds ``resource`` above a fence."""
 
     def held() -> Holder | None:
         row = lease(platform, resource)
         if row.owner in (None, not_by) or row.expires_at <= time.time():
             return None
-        return Holder(row.owner, row.fence)
+        return Holder(row.owner, row.fence) if row.fence > above_fence else None
 
     return wait_for(held, timeout, f"a worker to hold {resource}")
 

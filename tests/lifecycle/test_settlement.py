@@ -30,6 +30,8 @@ from tests.lifecycle.helpers import (
     my_bets,
     my_ledger,
     new_bettor,
+    program_of,
+    stop_program,
     wait_for,
     wait_restarted,
     wait_unowned,
@@ -288,4 +290,37 @@ def test_correction_reverses_payouts_by_new_entries_and_pays_new_winners(
     assert len(logged) == 1
     assert logged[0].actor_id == admin_id
     assert logged[0].detail == f"home -> away: {reason}"
+    assert_audit_passes(platform)
+
+
+def test_correction_reaches_the_last_worker_standing(
+    platform: Platform, admin: str
+) -> None:
+    """With only the worker that settled a match left running, a correction of that match still finds an owner and pays the new winner."""
+    match = create_match(platform, admin, "Lone Star", "Last Stand")
+    max_ = new_bettor(platform, admin, "lone_max", 20_000)
+    draw = bet(platform, max_, match, "draw", 1_000)
+    assert admin_action(platform, admin, match["id"], "close").status_code == 200
+    settled = admin_action(platform, admin, match["id"], "settle", {"outcome": "home"})
+    assert settled.status_code == 200, settled.text
+    settler = lease(platform, f"event:{match['id']}").owner
+    pids = worker_pids(platform)
+    others = [program_of(platform, pid) for n, pid in pids.items() if n != settler]
+
+    for program in others:
+        stop_program(platform, program)
+    try:
+        wait_unowned(platform, match["id"])
+        corrected = admin_action(
+            platform,
+            admin,
+            match["id"],
+            "correct",
+            {"outcome": "draw", "reason": "Late equaliser stood"},
+        )
+    finally:
+        for program in others:
+            platform.supervisorctl("start", program)
+    assert corrected.status_code == 200, corrected.text
+    assert balance(platform, max_) == 20_000 - 1_000 + paid(1_000, draw["odds"])
     assert_audit_passes(platform)
