@@ -169,7 +169,12 @@ def supervisord_conf(
     settings: Settings, run_dir: Path, log_dir: Path, nginx_path: Path
 ) -> str:
     cli = f"{sys.executable} -m oddsmith.cli"
-    gunicorn = f"{sys.executable} -m gunicorn {GUNICORN_FLAGS}"
+    # Threads let a process wait on many bets at once, so the worker has bets
+    # to commit together; ZeroMQ and database handles are per thread.
+    gunicorn = (
+        f"{sys.executable} -m gunicorn {GUNICORN_FLAGS} "
+        f"--worker-class gthread --threads {settings.gunicorn_threads}"
+    )
     p = ports(settings)
     # (name, command, start priority, extra environment)
     programs: list[tuple[str, str, int, str]] = [

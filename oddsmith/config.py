@@ -47,6 +47,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     api_instances: int = 1
     relay_instances: int = 1
     gunicorn_workers: int = 2
+    gunicorn_threads: int = 8
     internal_port_base: int = 8100
 
     # Ownership of events by workers.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import uuid
 from typing import Any
@@ -25,29 +26,32 @@ ATTEMPT_SECONDS = 2.0
 
 
 class BrokerClient:
+    """A DEALER socket per thread (ZeroMQ sockets are not thread-safe)."""
+
     def __init__(self, endpoint: str, timeout: float) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
         self._context = zmq.Context.instance()
-        self._socket: zmq.Socket[bytes] | None = None
-        self._pid = 0
+        self._local = threading.local()
 
     def _connect(self) -> zmq.Socket[bytes]:
+        socket: zmq.Socket[bytes] | None = getattr(self._local, "socket", None)
         # A socket must not cross a fork: gunicorn imports the app first.
-        if self._socket is None or self._pid != os.getpid():
+        if socket is None or self._local.pid != os.getpid():
             socket = self._context.socket(zmq.DEALER)
             socket.setsockopt(zmq.LINGER, 0)
             # Queue nothing while the broker is away: a late delivery would
             # place a bet the client was already told had failed.
             socket.setsockopt(zmq.IMMEDIATE, 1)
             socket.connect(self.endpoint)
-            self._socket, self._pid = socket, os.getpid()
-        return self._socket
+            self._local.socket, self._local.pid = socket, os.getpid()
+        return socket
 
     def _reset(self) -> None:
-        if self._socket is not None and self._pid == os.getpid():
-            self._socket.close(linger=0)
-        self._socket = None
+        socket = getattr(self._local, "socket", None)
+        if socket is not None and self._local.pid == os.getpid():
+            socket.close(linger=0)
+        self._local.socket = None
 
     def call(
         self,
@@ -124,6 +128,8 @@ class Publisher:
         self._socket = zmq.Context.instance().socket(zmq.PUB)
         self._socket.setsockopt(zmq.LINGER, 500)
         self._socket.connect(endpoint)
+        self._lock = threading.Lock()
 
     def publish(self, topic: bytes, body: dict[str, Any]) -> None:
-        self._socket.send_multipart([topic, protocol.encode(body)], zmq.NOBLOCK)
+        with self._lock:
+            self._socket.send_multipart([topic, protocol.encode(body)], zmq.NOBLOCK)
