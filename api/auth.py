@@ -18,7 +18,16 @@ import zmq
 
 from api import schemas
 from api.common import Throttled, authenticate, create_app, read_body, send_json
-from oddsmith import accounts, db, errors, protocol, ratelimit, security, tokens
+from oddsmith import (
+    accounts,
+    db,
+    errors,
+    logs,
+    protocol,
+    ratelimit,
+    security,
+    tokens,
+)
 from oddsmith.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -245,6 +254,7 @@ class Health:
 def make_app(settings: Settings | None = None) -> falcon.App:
     """Build the authentication app (gunicorn: ``api.auth:make_app()``)."""
     settings = settings or load_settings()
+    logs.configure("auth", settings.log_level, settings.log_format)
     accounts.configure(
         settings.password_memory_kib,
         settings.password_time_cost,

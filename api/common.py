@@ -178,6 +178,7 @@ class RequestContext:
             resp.status_code,
             elapsed,
             req.context.request_id,
+            extra={"request_id": req.context.request_id},
         )
 
 

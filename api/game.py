@@ -30,7 +30,17 @@ from api.common import (
     require_admin,
     send_json,
 )
-from oddsmith import accounts, db, errors, events, fixtures, ledger, metrics, money
+from oddsmith import (
+    accounts,
+    db,
+    errors,
+    events,
+    fixtures,
+    ledger,
+    logs,
+    metrics,
+    money,
+)
 from oddsmith.config import Settings, load_settings
 from oddsmith.pricing import Book
 from oddsmith.protocol import user_topic
@@ -578,6 +588,7 @@ ROUTES: list[tuple[str, type]] = []
 def make_app(settings: Settings | None = None) -> falcon.App:
     """Build the game app (gunicorn: ``api.game:make_app()``)."""
     settings = settings or load_settings()
+    logs.configure("game", settings.log_level, settings.log_format)
     db.open_database(settings.database_url, create=False)
     ctx = Context(settings)
     app = create_app(settings)

@@ -33,7 +33,7 @@ def up(no_fixtures: bool) -> None:
     from oddsmith import accounts, cluster, db, fixtures, tokens
 
     settings = _settings()
-    logs.configure("up", settings.log_level)
+    logs.configure("up", settings.log_level, settings.log_format)
     settings.data_path.mkdir(parents=True, exist_ok=True)
     db.open_database(settings.database_url)
     tokens.ensure_signing_key(settings.secrets_path)
@@ -79,7 +79,7 @@ def broker(ops_port: int) -> None:
     from broker.broker import main as run
 
     settings = _settings()
-    logs.configure("broker", settings.log_level)
+    logs.configure("broker", settings.log_level, settings.log_format)
     run(settings, ops_port)
 
 
@@ -95,7 +95,9 @@ def worker(name: str, ops_port: int) -> None:
     settings = _settings()
     if name:
         settings = msgspec.structs.replace(settings, worker_name=name)
-    logs.configure(f"worker {settings.worker_name}", settings.log_level)
+    logs.configure(
+        f"worker {settings.worker_name}", settings.log_level, settings.log_format
+    )
     run(settings, ops_port)
 
 
@@ -107,7 +109,7 @@ def relay(port: int, ops_port: int) -> None:
     from broker.relay import main as run
 
     settings = _settings()
-    logs.configure("relay", settings.log_level)
+    logs.configure("relay", settings.log_level, settings.log_format)
     run(settings, port, ops_port)
 
 
@@ -156,7 +158,7 @@ def rotate_keys() -> None:
     from oddsmith import tokens
 
     settings = _settings()
-    logs.configure("rotate-keys", settings.log_level)
+    logs.configure("rotate-keys", settings.log_level, settings.log_format)
     kid = tokens.ensure_signing_key(settings.secrets_path, rotate=True)
     lifetime = max(settings.access_token_seconds, settings.refresh_token_seconds)
     pruned = tokens.prune_keys(settings.secrets_path, lifetime)

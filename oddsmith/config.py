@@ -103,6 +103,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # League files imported by `oddsmith up` on first start (comma separated).
     fixtures: str = "2025-26_en.1"
     log_level: str = "INFO"
+    # "text" (one readable line per record) or "json" (one object per line).
+    log_format: str = "text"
 
     @property
     def data_path(self) -> Path:

@@ -303,6 +303,7 @@ class Desk:
             stake,
             placement.odds,
             request_id,
+            extra={"request_id": request_id},
         )
         return {"bet": view, "replayed": False}
 
