@@ -13,10 +13,12 @@ holding the database can try every IPv4 address against them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import peewee as pw
@@ -109,6 +111,29 @@ def create_tables() -> None:
         log.debug("rate limit tables created by another process")
 
 
+@contextlib.contextmanager
+def _counting_transaction() -> Iterator[None]:
+    """Open a write transaction whose commit need not reach the disk at once.
+
+    Counters need no durability: a power cut that loses the last moments of
+    hits only forgives a few requests. On SQLite the commit then skips its
+    fsync (WAL with synchronous=NORMAL); the next durable commit on the file,
+    such as a bet's, syncs these pages with its own. MariaDB's durability is
+    a server-wide setting, so there the counters commit like anything else.
+    """
+    database = db.database.obj
+    if not isinstance(database, pw.SqliteDatabase):
+        with db.write_transaction():
+            yield
+        return
+    database.execute_sql("PRAGMA synchronous=NORMAL")
+    try:
+        with db.write_transaction():
+            yield
+    finally:
+        database.execute_sql("PRAGMA synchronous=FULL")
+
+
 def _digest(*parts: object) -> str:
     raw = "\x1f".join(str(part) for part in parts).encode()
     return hashlib.blake2b(raw, digest_size=16, person=b"oddsmith-rate").hexdigest()
@@ -151,7 +176,7 @@ def hit(checks: list[tuple[Rule, object]], now: float | None = None) -> Refusal 
     if not active:
         return None
     refusal: Refusal | None = None
-    with db.write_transaction():
+    with _counting_transaction():
         for rule, subject in active:
             window = rule.window(now)
             key = f"{rule.name}:{_digest(rule.name, subject)}:{window}"
