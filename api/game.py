@@ -46,7 +46,6 @@ from oddsmith.pricing import Book
 from oddsmith.protocol import user_topic
 from oddsmith.rpc import BrokerClient, Publisher
 from oddsmith.tokens import Verifier
-from workers.desk import bet_view
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +177,12 @@ class MyBets:
             .limit(200)
         )
         send_json(
-            resp, {"bets": [bet_view(b, b.event.name, b.selection.name) for b in rows]}
+            resp,
+            {
+                "bets": [
+                    events.bet_view(b, b.event.name, b.selection.name) for b in rows
+                ]
+            },
         )
 
 

@@ -1,4 +1,4 @@
-"""Request bodies, query strings and WebSocket messages, validated before any logic.
+"""Request bodies and query strings, validated before any logic runs.
 
 Each schema refuses unknown fields; integers are checked strictly, so ``1.5``,
 ``"10"``, ``1e999``, NaN and Infinity are refused as stakes. Query strings are
@@ -127,21 +127,3 @@ QUERIES: dict[str, type[Schema]] = {
     "/api/events": EventsQuery,
     "/api/admin/users": UsersQuery,
 }
-
-
-# -- WebSocket messages from a client ----------------------------------------------
-
-
-class SocketAuth(Schema, tag="auth", tag_field="op"):
-    token: Annotated[str, Meta(min_length=1, max_length=4096)]
-
-
-class SocketSnapshot(Schema, tag="snapshot", tag_field="op"):
-    event_id: Id
-
-
-class SocketPing(Schema, tag="ping", tag_field="op"):
-    pass
-
-
-ClientMessage = SocketAuth | SocketSnapshot | SocketPing

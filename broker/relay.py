@@ -29,8 +29,7 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from api import schemas
-from oddsmith import db, errors, events, metrics, security
+from oddsmith import db, errors, events, metrics, protocol, security
 from oddsmith.config import Settings
 from oddsmith.protocol import SESSION_TOPIC
 from oddsmith.tokens import Verifier
@@ -45,7 +44,7 @@ REVOCATION_CHECK_SECONDS = 10.0
 # Policy violation, per RFC 6455: expired or revoked session, too many messages.
 CLOSE_POLICY = 1008
 
-_decoder = msgspec.json.Decoder(schemas.ClientMessage)
+_decoder = msgspec.json.Decoder(protocol.SocketMessage)
 _encoder = msgspec.json.Encoder()
 
 
@@ -281,9 +280,9 @@ class Relay:
             request = _decoder.decode(message)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return {"type": "error", "code": "invalid_request"}
-        if isinstance(request, schemas.SocketPing):
+        if isinstance(request, protocol.SocketPing):
             return {"type": "pong"}
-        if isinstance(request, schemas.SocketAuth):
+        if isinstance(request, protocol.SocketAuth):
             # A failed auth also drops the identity the socket had: it must not
             # keep a user's private messages on a token it cannot renew.
             self._forget_identity(client.ws, client)

@@ -272,3 +272,19 @@ def table_view(table: db.RouletteTable) -> dict[str, Any]:
             if s.status == "settled"
         ],
     }
+
+
+def bet_view(bet: db.Bet, event_name: str, selection_name: str) -> dict[str, Any]:
+    return {
+        "id": bet.id,
+        "event_id": bet.event_id,
+        "event_name": event_name,
+        "selection_id": bet.selection_id,
+        "selection_name": selection_name,
+        "stake": bet.stake,
+        "odds": money.format_odds(bet.odds),
+        "potential_payout": money.payout(bet.stake, bet.odds),
+        "status": bet.status,
+        "payout": bet.payout,
+        "placed_at": db.isoformat(bet.placed_at),
+    }

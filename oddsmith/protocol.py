@@ -8,7 +8,7 @@ Published updates are a topic frame (``event.12``, ``user.7``) and a JSON body.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -67,3 +67,27 @@ def table_topic(table_id: int) -> bytes:
 
 # Sent when a session is revoked, so relays close its sockets at once.
 SESSION_TOPIC = b"session"
+
+
+# -- WebSocket messages from a browser to a relay -------------------------------
+
+
+class _SocketMessage(
+    msgspec.Struct, forbid_unknown_fields=True, frozen=True, tag_field="op"
+):
+    pass
+
+
+class SocketAuth(_SocketMessage, frozen=True, tag="auth"):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+
+
+class SocketSnapshot(_SocketMessage, frozen=True, tag="snapshot"):
+    event_id: Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+
+
+class SocketPing(_SocketMessage, frozen=True, tag="ping"):
+    pass
+
+
+SocketMessage = SocketAuth | SocketSnapshot | SocketPing

@@ -42,22 +42,6 @@ class OwnedEvent:
     position_of: dict[int, int] = field(default_factory=dict)
 
 
-def bet_view(bet: db.Bet, event_name: str, selection_name: str) -> dict[str, Any]:
-    return {
-        "id": bet.id,
-        "event_id": bet.event_id,
-        "event_name": event_name,
-        "selection_id": bet.selection_id,
-        "selection_name": selection_name,
-        "stake": bet.stake,
-        "odds": money.format_odds(bet.odds),
-        "potential_payout": money.payout(bet.stake, bet.odds),
-        "status": bet.status,
-        "payout": bet.payout,
-        "placed_at": db.isoformat(bet.placed_at),
-    }
-
-
 class Desk:
     def __init__(self, worker_name: str) -> None:
         self.worker_name = worker_name
@@ -310,7 +294,7 @@ class Desk:
     def _bet_view(self, owned: OwnedEvent, bet: db.Bet) -> dict[str, Any]:
         position = owned.position_of[bet.selection_id]
         flat = [sel for market in owned.spec.markets for sel in market.selections]
-        return bet_view(bet, owned.row.name, flat[position].name)
+        return events.bet_view(bet, owned.row.name, flat[position].name)
 
     # -- lifecycle -------------------------------------------------------------
 
