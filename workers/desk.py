@@ -19,7 +19,7 @@ from typing import Any
 
 import peewee as pw
 
-from oddsmith import db, errors, events, ledger, money
+from oddsmith import db, errors, events, ledger, money, roulette
 from oddsmith.markets import EventSpec
 from oddsmith.pricing import Book
 from oddsmith.protocol import event_topic, user_topic
@@ -314,6 +314,22 @@ class Desk:
                     actor=actor, action=action, target=f"event:{event_id}"
                 )
         return events.view(owned.row)
+
+    def close_spin(self, event_id: int) -> None:
+        """Close a roulette spin and store its pocket in the same write.
+
+        The pocket follows from the secret committed when the spin opened. It
+        is stored with the close, before anyone is told, so a closed spin
+        always has its pocket: one closed without it would wait for a
+        settlement that never comes.
+        """
+        owned = self._get(event_id)
+        if owned.row.secret is None:
+            raise errors.InvalidRequest(f"event {event_id} is not a roulette spin")
+        pocket = roulette.pocket(owned.row.secret)
+        with db.write_transaction():
+            self._check_fence(owned)
+            self._bump(owned, status="closed", result=pocket)
 
     def void(self, event_id: int, actor: int) -> dict[str, Any]:
         """Refund every stake of the event and mark its bets void."""

@@ -392,17 +392,7 @@ class Worker:
                     return
                 self.desk.load(spin.id, fence)
             if spin.status in ("open", "suspended") and spin.closes_at <= now:
-                # The pocket follows from the secret committed at creation; it
-                # is stored in the same transaction as the close, before anyone
-                # is told, so a closed spin always has its pocket: one closed
-                # without it would wait for a settlement that never comes.
-                from oddsmith import roulette
-
-                owned = self.desk.owned[spin.id]
-                pocket = roulette.pocket(owned.row.secret)
-                with db.write_transaction():
-                    self.desk._check_fence(owned)
-                    self.desk._bump(owned, status="closed", result=pocket)
+                self.desk.close_spin(spin.id)
                 self._flush()
             owned = self.desk.owned[spin.id]
             if owned.row.status == "closed" and owned.row.result is not None:
