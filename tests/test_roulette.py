@@ -9,7 +9,6 @@ import secrets
 import struct
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
@@ -28,10 +27,7 @@ from tests.lifecycle.helpers import (
     lease,
     my_bets,
     new_bettor,
-    program_of,
-    stop_program,
     wait_for,
-    worker_pids,
 )
 from workers.worker import TICK_SECONDS, Worker
 
@@ -289,7 +285,7 @@ class SpinLog:
 def test_table_survives_its_worker_being_killed(
     tmp_path: Path, database_url: str
 ) -> None:
-    """After the worker running a table is killed mid-spin, the other worker takes the table over within a lease and a tick, settles that spin on its committed pocket and goes on numbering and settling spins."""
+    """After the worker running a table is killed mid-spin, a live worker (the other one, or the killed one restarted by supervisord) takes the table over under a higher fence within a lease and a tick, settles that spin on its committed pocket and goes on numbering and settling spins."""
     with running(tmp_path, database_url) as platform:
         admin = platform.admin_token()
         kim = new_bettor(platform, admin, "wheel_kim", 100_000)
@@ -307,17 +303,12 @@ def test_table_survives_its_worker_being_killed(
         spin = wait_for(lambda: log.current(1), 30, "the first spin to open")
         event = platform.call("GET", f"/api/events/{spin.id}").json()
         red = bet(platform, kim, event, "red", 1_000)
-        owner = held_lease(platform, f"table:{table_id}").owner
-        program = program_of(platform, worker_pids(platform)[owner])
-        kill_worker(platform, owner)
+        holder = held_lease(platform, f"table:{table_id}")
+        kill_worker(platform, holder.owner)
         killed_at = time.monotonic()
-        with ThreadPoolExecutor(1) as pool:
-            # Keep supervisord from restarting it, so the other worker must
-            # take over; the clock meanwhile runs for the take-over alone.
-            stopping = pool.submit(stop_program, platform, program)
-            heir = held_lease(platform, f"table:{table_id}", not_by=owner).owner
-            taken_after = time.monotonic() - killed_at
-            stopping.result(timeout=60)
+        # Whichever live process claims it next does so under a higher fence.
+        heir = held_lease(platform, f"table:{table_id}", above_fence=holder.fence).owner
+        taken_after = time.monotonic() - killed_at
         # A lease and a tick, plus slack for a loaded machine.
         limit = load_settings(platform.env).lease_seconds + TICK_SECONDS + 2.5
         assert taken_after < limit, taken_after
@@ -326,7 +317,8 @@ def test_table_survives_its_worker_being_killed(
             lambda: log.settled_after(1), 40, "a spin opened by the heir to settle"
         )
         spins = log.look()
-        assert {lease(platform, f"event:{s.id}").owner for s in spins} == {heir}
+        later = [s for s in spins if s.spin_number > spin.spin_number]
+        assert {lease(platform, f"event:{s.id}").owner for s in later} == {heir}
         assert [s.spin_number for s in spins] == list(range(1, len(spins) + 1))
         for settled in (s for s in spins if s.status == "settled"):
             assert verifies(settled.secret, settled.commitment)

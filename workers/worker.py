@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
 # Most requests answered per turn of the loop; bets among them share a commit.
 MAX_GROUP = 128
+# Most leases claimed per tick.
+MAX_CLAIMS_PER_TICK = 16
 Handler = Callable[[protocol.Request], dict[str, Any]]
 
 
@@ -313,10 +315,20 @@ class Worker:
             elif owner is None or expires_at < now:
                 candidates.append(resource)
         share = math.ceil(total / live)
-        for resource in candidates[: max(0, share - mine)]:
-            fence = self._claim(resource, now)
-            if fence is not None:
-                self._adopt(resource, fence)
+        wanted = candidates[: min(max(0, share - mine), MAX_CLAIMS_PER_TICK)]
+        if not wanted:
+            return
+        # One transaction (one fsync) for the whole batch, and a bounded batch:
+        # after an import of hundreds of matches the loop must get back to
+        # answering bets between ticks rather than claim them all at once.
+        claimed: list[tuple[str, int]] = []
+        with db.write_transaction():
+            for resource in wanted:
+                fence = self._claim(resource, now)
+                if fence is not None:
+                    claimed.append((resource, fence))
+        for resource, fence in claimed:
+            self._adopt(resource, fence)
 
     def _adopt(self, resource: str, fence: int) -> None:
         kind, _, ident = resource.partition(":")
